@@ -1,0 +1,207 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The assembled gateway: the HTTP application plus handles that operators' tools and tests use.
+public struct GatewayApp: Sendable {
+    public let application: Application<RouterResponder<BasicRequestContext>>
+    public let store: any PayoutStore
+    public let runtime: GatewayRuntime
+    public let sandbox: SandboxServer?
+    public let sandboxPort: Int?
+    public let demoMerchant: GatewayConfiguration.DemoMerchant?
+}
+
+/// Paths the merchant API serves, for 405 answers on other methods.
+let frontRoutes: [(String, [HTTPRequest.Method])] = [
+    ("/api/payout-invoices", [.get, .post]),
+    ("/api/payout-invoices/:id", [.get]),
+    ("/api/payout-invoices/:id/process", [.post]),
+    ("/api/payout-services", [.get]),
+    ("/api/payout-services/:id", [.get]),
+    ("/public-api/payout-prerequest", [.post]),
+    ("/public-api/payout-invoices", [.get]),
+    ("/public-api/payout-invoices/:id", [.get]),
+    ("/callbacks/:provider", [.get, .post]),
+    ("/health", [.get]),
+]
+
+/// Builds the gateway from its configuration: store, routes, sandbox (demo), engine, webhooks and the merchant API.
+public func buildApplication(_ configuration: GatewayConfiguration, logger: Logger) async throws -> GatewayApp {
+    // Store
+    let location = try DatabaseLocation.parse(configuration.databaseURL)
+    let backend: SQLiteBackend
+    var defaultKeyFile = "data/data.key"
+    switch location {
+    case .sqliteMemory:
+        backend = try await SQLiteBackend.openInMemory(logger: logger)
+    case .sqliteFile(let path):
+        backend = try await SQLiteBackend.open(path: path, logger: logger)
+        defaultKeyFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("data.key")
+    }
+    let store = SQLPayoutStore(backend: backend)
+    try await store.migrate()
+
+    let sealer: FieldSealer
+    if let key = configuration.dataKey {
+        sealer = try FieldSealer(base64Key: key.value)
+    } else if location == .sqliteMemory, configuration.dataKeyFile == nil {
+        sealer = FieldSealer.random()
+    } else {
+        sealer = try FieldSealer.loadOrCreate(path: configuration.dataKeyFile ?? defaultKeyFile)
+    }
+
+    // Routes, with generated credentials for sandbox providers.
+    var table = try RoutesCompiler().compile(contentsOf: configuration.routesPath)
+    var sandbox: SandboxServer?
+    var sandboxPort: Int?
+    let sandboxIDs = table.providers.values.filter(\.isSandbox).map(\.id).sorted()
+    if configuration.sandboxEnabled, !sandboxIDs.isEmpty {
+        var simulators: [JSONAPISandbox] = []
+        for id in sandboxIDs where table.providers[id]?.dialect == .jsonapi {
+            var simulator = JSONAPISandbox(prefix: id, processingMillis: configuration.sandboxProcessingMillis, callbackStepMillis: configuration.sandboxCallbackStepMillis)
+            simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
+            simulators.append(simulator)
+        }
+        let server = SandboxServer(jsonapi: simulators)
+        table = table.withSandboxCredentials(server)
+        sandbox = server
+        sandboxPort = configuration.sandboxPort == 0 ? try await FreePort.find(host: "127.0.0.1") : configuration.sandboxPort
+    }
+
+    var engineSettings = configuration.engine
+    if sandbox != nil, engineSettings.webhookAllowedHosts == nil {
+        // The demo sends merchant webhooks to this machine only.
+        engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    }
+    let client = ProviderHTTP.makeClient()
+    let http = ProviderHTTP(client: client)
+    let port = sandboxPort
+    let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
+        table: table, http: http, sandboxBaseURL: { id in port.map { "http://127.0.0.1:\($0)/\(id)" } }, logger: logger))
+
+    // Demo merchant
+    var demo: GatewayConfiguration.DemoMerchant?
+    if sandbox != nil, let merchant = configuration.demoMerchant {
+        if try await store.merchant(id: merchant.accountID) == nil {
+            try await store.insertMerchant(MerchantRecord(
+                id: merchant.accountID, name: "Demo merchant", apiKeyHash: Digest.sha256Hex(merchant.apiKey.value),
+                publicKey: merchant.publicKey, callbackSecretSealed: try sealer.seal(merchant.callbackSecret.value),
+                createdMs: Clock.nowMillis()))
+        }
+        demo = merchant
+    }
+
+    // Merchant API
+    let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil)
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
+    InvoiceRoutes(services: front).register(on: router)
+    PublicInvoiceRoutes(services: front).register(on: router)
+    CatalogueRoutes(services: front).register(on: router)
+    ProviderCallbackRoutes(services: front).register(on: router)
+    router.get("/health") { _, _ in Response.json(["status": "ok"]) }
+
+    var services: [any Service] = [HTTPClientService(client: client), StoreService(backend: backend)]
+    if let sandbox, let sandboxPort {
+        let sandboxApp = Application(
+            router: sandbox.buildRouter(),
+            configuration: .init(address: .hostname("127.0.0.1", port: sandboxPort), serverName: "payout-sandbox"),
+            logger: logger)
+        services.append(sandboxApp)
+        services.append(sandbox.clock(client: client, logger: logger))
+    }
+    services.append(PayoutEngine(store: store, runtime: runtime, sealer: sealer, settings: engineSettings, logger: logger))
+    services.append(WebhookDispatcher(store: store, http: http, sealer: sealer, settings: engineSettings, logger: logger))
+
+    let application = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payout-gateway"),
+        services: services,
+        logger: logger)
+    return GatewayApp(application: application, store: store, runtime: runtime, sandbox: sandbox, sandboxPort: sandboxPort, demoMerchant: demo)
+}
+
+extension RoutingTable {
+    /// The same table with each sandbox provider's credentials taken from its simulator.
+    func withSandboxCredentials(_ sandbox: SandboxServer) -> RoutingTable {
+        var providers = self.providers
+        for (id, provider) in providers where provider.isSandbox {
+            if let simulator = sandbox.jsonapi(id) {
+                providers[id] = provider.with(credentials: [
+                    "account_id": Secret(simulator.account.accountID), "api_key": Secret(simulator.account.apiKey),
+                    "public_key": Secret(simulator.account.publicKey), "callback_secret": Secret(simulator.account.callbackSecret),
+                ])
+            }
+        }
+        return RoutingTable(services: services, providers: providers, routes: routes, pollInterval: pollInterval)
+    }
+}
+
+extension ProviderConfig {
+    func with(credentials: [String: Secret]) -> ProviderConfig {
+        ProviderConfig(
+            id: id, dialect: dialect, baseURL: baseURL, isSandbox: isSandbox, credentials: credentials, services: services,
+            autoProcess: autoProcess, testMode: testMode, timeoutSeconds: timeoutSeconds,
+            pollIntervalSeconds: pollIntervalSeconds, enabled: enabled)
+    }
+}
+
+/// Shuts the shared HTTP client down after every other service stopped.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
+
+/// Closes the store after every other service stopped.
+struct StoreService: Service {
+    let backend: any SQLBackend
+    func run() async throws {
+        try? await gracefulShutdown()
+        await backend.shutdown()
+    }
+}
+
+/// Finds a free loopback port (the in-process sandbox, tests).
+public enum FreePort {
+    public static func find(host: String = "127.0.0.1") async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+}
+
+extension GatewayApp {
+    /// Runs until SIGTERM/SIGINT: stops accepting, lets in-flight requests finish, stops services, returns.
+    public func run() async throws {
+        try await application.runService()
+    }
+}
+
+/// Runs the provider sandbox alone (`payout-gateway sandbox`), printing each simulated account's credentials.
+public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], logger: Logger) async throws {
+    let server = SandboxServer(jsonapi: jsonapiPrefixes.map { JSONAPISandbox(prefix: $0) })
+    for simulator in server.jsonapi {
+        print("""
+            \(simulator.prefix): base_url=http://\(host):\(port)/\(simulator.prefix) account_id=\(simulator.account.accountID) \
+            api_key=\(simulator.account.apiKey) public_key=\(simulator.account.publicKey) callback_secret=\(simulator.account.callbackSecret)
+            """)
+    }
+    let client = ProviderHTTP.makeClient()
+    let app = Application(
+        router: server.buildRouter(),
+        configuration: .init(address: .hostname(host, port: port), serverName: "payout-sandbox"),
+        services: [HTTPClientService(client: client), server.clock(client: client, logger: logger)],
+        logger: logger)
+    try await app.runService()
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+
+/// Everything `serve` needs; layered CLI > environment > defaults by the executable.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var routesPath = "routes.json"
+    /// `sqlite:///abs/path`, `sqlite://rel/path`, a plain path, `sqlite::memory:`; `postgres://…` is refused for now.
+    public var databaseURL = "sqlite://data/gateway.sqlite"
+    /// Base64 32-byte key sealing destination fields at rest; default: a key file next to the SQLite database.
+    public var dataKey: Secret?
+    public var dataKeyFile: String?
+    /// Port of the in-process provider sandbox (0: any free port).
+    public var sandboxPort = 0
+    /// Start the sandbox in-process when routes.json names sandbox providers (the demo).
+    public var sandboxEnabled = true
+    /// Demo merchant credentials (created on start when the sandbox runs).
+    public var demoMerchant: DemoMerchant? = DemoMerchant()
+    public var engine = EngineSettings()
+    /// Shrinks the sandbox's processing and callback delays (tests).
+    public var sandboxProcessingMillis: Int64 = 1_500
+    public var sandboxCallbackStepMillis: Int64 = 1_000
+    public var sandboxFaultDelayMillis: Int64 = 40_000
+
+    public init() {}
+
+    /// The demo merchant's fixed, documented credentials (demo only; override by environment).
+    public struct DemoMerchant: Sendable {
+        public var accountID = "coma_DemoMerchant000001"
+        public var apiKey = Secret("demo_api_key_change_me")
+        public var publicKey = "pk_test_DemoMerchantPublicKey000000000000000001"
+        public var callbackSecret = Secret("sk_test_demo_callback_secret")
+        public init() {}
+    }
+}
+
+/// Where the store lives, parsed from `--database`.
+public enum DatabaseLocation: Sendable, Equatable {
+    case sqliteFile(String)
+    case sqliteMemory
+
+    public struct Unsupported: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func parse(_ url: String) throws -> DatabaseLocation {
+        if url == "sqlite::memory:" || url == ":memory:" { return .sqliteMemory }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw Unsupported(description: "PostgreSQL is not available in this build yet; use sqlite:///path")
+        }
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw Unsupported(description: "the sqlite URL needs a path") }
+            return .sqliteFile(path)
+        }
+        guard !url.contains("://") else { throw Unsupported(description: "unsupported database URL scheme") }
+        return .sqliteFile(url)
+    }
+}

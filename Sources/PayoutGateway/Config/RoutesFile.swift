@@ -1,0 +1,126 @@
+import Foundation
+
+/// The operator's routing file (`routes.json`): the gateway's service catalogue, the providers and the routes.
+public struct RoutesFile: Sendable, Codable {
+    public var services: [ServiceDefinition]
+    public var providers: [ProviderDefinition]
+    public var routes: [RouteDefinition]
+    public var defaults: Defaults?
+
+    public init(services: [ServiceDefinition], providers: [ProviderDefinition], routes: [RouteDefinition], defaults: Defaults? = nil) {
+        self.services = services
+        self.providers = providers
+        self.routes = routes
+        self.defaults = defaults
+    }
+
+    /// Gateway-wide defaults that a provider or route may override.
+    public struct Defaults: Sendable, Codable {
+        public var pollIntervalSeconds: Double?
+        public var timeoutSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case pollIntervalSeconds = "poll_interval_seconds"
+            case timeoutSeconds = "timeout_seconds"
+        }
+    }
+}
+
+/// A service the gateway offers to merchants (`card`, `bank_account` …), independent of any provider.
+public struct ServiceDefinition: Sendable, Codable {
+    public var code: String
+    public var method: String
+    public var name: String?
+    public var currencies: [String]
+    public var amountMin: JSONValue?
+    public var amountMax: JSONValue?
+    public var fields: [FieldDefinition]
+
+    enum CodingKeys: String, CodingKey {
+        case code, method, name, currencies, fields
+        case amountMin = "amount_min"
+        case amountMax = "amount_max"
+    }
+}
+
+/// One destination field of a service, as the dialect's prerequest describes it.
+public struct FieldDefinition: Sendable, Codable {
+    public var key: String
+    public var type: String?
+    public var required: Bool?
+    public var regexp: String?
+    public var label: [String: String]?
+    public var example: String?
+}
+
+/// Which protocol a provider speaks.
+public enum ProviderDialect: String, Sendable, Codable {
+    case jsonapi
+    case paynetV4 = "paynet-v4"
+}
+
+/// One provider instance: a dialect, a base URL and the credentials to reach it.
+public struct ProviderDefinition: Sendable, Codable {
+    public var id: String
+    public var dialect: ProviderDialect
+    /// The provider's base URL, or `"sandbox"` for the built-in simulator (demo and tests).
+    public var baseURL: String
+    public var credentials: [String: SecretReference]?
+    /// Gateway service code → what this provider calls it and what it accepts.
+    public var services: [String: ProviderServiceDefinition]
+    public var autoProcess: Bool?
+    public var testMode: Bool?
+    public var timeoutSeconds: Double?
+    public var pollIntervalSeconds: Double?
+    public var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case id, dialect, credentials, services, enabled
+        case baseURL = "base_url"
+        case autoProcess = "auto_process"
+        case testMode = "test_mode"
+        case timeoutSeconds = "timeout_seconds"
+        case pollIntervalSeconds = "poll_interval_seconds"
+    }
+
+    public var isSandbox: Bool { baseURL == "sandbox" }
+}
+
+/// How one provider serves one gateway service.
+public struct ProviderServiceDefinition: Sendable, Codable {
+    /// The provider's own service code (JSON:API) — defaults to the gateway's code.
+    public var code: String?
+    public var currencies: [String]?
+    public var amountMin: JSONValue?
+    public var amountMax: JSONValue?
+    /// Gateway field key → provider field key.
+    public var fieldMap: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case code, currencies
+        case amountMin = "amount_min"
+        case amountMax = "amount_max"
+        case fieldMap = "field_map"
+    }
+}
+
+/// A route: which payouts it matches and the providers that may carry them, in order.
+public struct RouteDefinition: Sendable, Codable {
+    public var id: String
+    public var match: Match
+    public var providers: [String]
+
+    public struct Match: Sendable, Codable {
+        public var service: String
+        public var currencies: [String]?
+        public var amountMin: JSONValue?
+        public var amountMax: JSONValue?
+        public var merchants: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case service, currencies, merchants
+            case amountMin = "amount_min"
+            case amountMax = "amount_max"
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import HTTPTypes
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// Delivers merchant webhooks from the durable outbox, at least once, signed like the dialect's callbacks.
+public struct WebhookDispatcher: Service {
+    let store: any PayoutStore
+    let http: ProviderHTTP
+    let sealer: FieldSealer
+    let settings: EngineSettings
+    let logger: Logger
+
+    public init(store: any PayoutStore, http: ProviderHTTP, sealer: FieldSealer, settings: EngineSettings, logger: Logger) {
+        self.store = store
+        self.http = http
+        self.sealer = sealer
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let due: [WebhookRecord]
+            do {
+                let lease = Int64(settings.webhookTimeoutSeconds * 1000) * 2
+                due = try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: 16)
+            } catch {
+                logger.error("claiming webhooks failed", metadata: ["error": "\(String(describing: type(of: error)))"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            if due.isEmpty {
+                try? await Task.sleep(for: .milliseconds(max(settings.idleMillis, 200)))
+                continue
+            }
+            await withTaskGroup(of: Void.self) { group in
+                for webhook in due {
+                    group.addTask { await deliver(webhook) }
+                }
+            }
+        }
+    }
+
+    /// Delay before retry `n` (1-based): n steps, capped.
+    func retryDelay(afterAttempt attempt: Int64) -> Int64 {
+        min(settings.webhookStepMillis * max(attempt, 1), settings.webhookCapMillis)
+    }
+
+    func deliver(_ webhook: WebhookRecord) async {
+        if let allowed = settings.webhookAllowedHosts, !allowed.contains("*") {
+            let host = URL(string: webhook.url)?.host?.lowercased() ?? ""
+            guard allowed.contains(host) else {
+                try? await store.recordWebhookAttempt(
+                    id: webhook.id, code: nil, error: "destination host not allowed", delivered: false,
+                    nextAttemptAt: Clock.nowMillis(), giveUp: true)
+                logger.warning("merchant webhook destination not allowed", metadata: ["payout.id": "\(webhook.payoutId)"])
+                return
+            }
+        }
+        var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", "payout-gateway-webhooks")]
+        do {
+            guard let merchant = try await store.merchant(id: webhook.merchantId) else { return }
+            let secret = try sealer.open(merchant.callbackSecretSealed)
+            headers.append(("X-Signature", Digest.callbackSignature(secret: secret, body: Data(webhook.body.utf8))))
+        } catch {
+            logger.error("webhook signing failed", metadata: ["payout.id": "\(webhook.payoutId)"])
+            return
+        }
+        let result = await http.send(method: .POST, url: webhook.url, headers: headers, body: Data(webhook.body.utf8), timeoutSeconds: settings.webhookTimeoutSeconds)
+        var code: Int64?
+        var error: String?
+        switch result {
+        case .response(let status, _, _): code = Int64(status)
+        case .notConnected(let reason), .lost(let reason): error = reason
+        }
+        let delivered = code == 200
+        let attempt = webhook.attempts + 1
+        let giveUp = !delivered && attempt >= settings.webhookMaxAttempts
+        do {
+            try await store.recordWebhookAttempt(
+                id: webhook.id, code: code, error: error, delivered: delivered,
+                nextAttemptAt: Clock.nowMillis() + retryDelay(afterAttempt: attempt), giveUp: giveUp)
+        } catch {
+            logger.error("recording a webhook attempt failed", metadata: ["payout.id": "\(webhook.payoutId)"])
+        }
+        logger.info("merchant webhook attempt", metadata: [
+            "payout.id": "\(webhook.payoutId)", "webhook.code": "\(code.map(String.init) ?? error ?? "-")",
+            "webhook.delivered": "\(delivered)",
+        ])
+    }
+}

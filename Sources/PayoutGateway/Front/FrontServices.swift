@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// What the merchant-facing handlers share.
+struct FrontServices: Sendable {
+    let store: any PayoutStore
+    let runtime: GatewayRuntime
+    let sealer: FieldSealer
+    let logger: Logger
+    /// Whether payouts default to test mode (the sandbox demo).
+    let defaultTestMode: Bool
+
+    static let maxBodyBytes = 64 * 1024
+
+    /// HTTP Basic: merchant account id and API key (only its hash is stored).
+    func authenticate(_ request: Request) async throws -> MerchantRecord {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+              let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { throw APIError.unauthorized }
+        let accountID = String(text[..<colon])
+        let apiKey = String(text[text.index(after: colon)...])
+        guard accountID.count <= 64, apiKey.count <= 256, let merchant = try await store.merchant(id: accountID),
+              Digest.constantTimeEquals(merchant.apiKeyHash, Digest.sha256Hex(apiKey))
+        else { throw APIError.unauthorized }
+        return merchant
+    }
+
+    /// Reads a JSON body: 415 for another media type, 413 over 64 KiB, 400 when it does not parse.
+    func jsonBody(_ request: Request) async throws -> (JSONValue, Data) {
+        if let type = request.headers[.contentType]?.lowercased() {
+            let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard media == "application/json" || media == "application/vnd.api+json" || media.hasSuffix("+json") else {
+                throw APIError.http(.unsupportedMediaType)
+            }
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maxBodyBytes {
+            throw APIError.http(.contentTooLarge)
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            throw APIError.http(.contentTooLarge)
+        }
+        let data = Data(buffer: buffer)
+        guard let value = try? JSONCoding.decode(JSONValue.self, from: data) else {
+            throw APIError.http(.badRequest, detail: "The body is not valid JSON.")
+        }
+        return (value, data)
+    }
+
+    func document(_ payout: PayoutRecord) async throws -> JSONValue {
+        let attempts = try await store.attempts(payoutId: payout.id)
+        let webhooks = try await store.webhooks(payoutId: payout.id)
+        return InvoiceDocument.single(payout, attempts: attempts, webhooks: webhooks)
+    }
+}
+
+extension Request {
+    /// A query parameter by name (`page[size]`, `filter[reference_id]`), with brackets sent raw or
+    /// percent-encoded (`page%5Bsize%5D`), as clients differ.
+    func query(_ name: String) -> String? {
+        guard let query = uri.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = Self.decode(parts[0])
+            guard key == name else { continue }
+            return parts.count > 1 ? Self.decode(parts[1]) : ""
+        }
+        return nil
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+}

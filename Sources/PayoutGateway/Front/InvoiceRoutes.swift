@@ -1,0 +1,166 @@
+import Logging
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The private payout-invoices API: create, process, get by id or reference, cursor list.
+struct InvoiceRoutes: Sendable {
+    let services: FrontServices
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/payout-invoices") { request, _ in try await create(request) }
+        router.get("/api/payout-invoices") { request, _ in try await list(request) }
+        router.get("/api/payout-invoices/:id") { request, context in
+            let merchant = try await services.authenticate(request)
+            let payout = try await find(context.parameters.get("id") ?? "", merchant: merchant)
+            return Response.json(try await services.document(payout))
+        }
+        router.post("/api/payout-invoices/:id/process") { request, context in
+            let merchant = try await services.authenticate(request)
+            let id = context.parameters.get("id") ?? ""
+            _ = try await find(id, merchant: merchant)
+            guard let payout = try await services.store.requestProcessing(id: id, merchantId: merchant.id, nowMs: Clock.nowMillis()) else {
+                throw APIError.notFound
+            }
+            return Response.json(try await services.document(payout))
+        }
+    }
+
+    func find(_ id: String, merchant: MerchantRecord) async throws -> PayoutRecord {
+        guard id.count <= 64, let payout = try await services.store.payout(id: id), payout.merchantId == merchant.id else {
+            throw APIError.notFound
+        }
+        return payout
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        let merchant = try await services.authenticate(request)
+        let (body, raw) = try await services.jsonBody(request)
+        let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
+        let requestHash = Digest.sha256Hex(String(decoding: raw, as: UTF8.self))
+        if let key = idempotencyKey {
+            guard !key.isEmpty, key.count <= 255 else { throw APIError.validation("idempotency_key", "This value should have 1 to 255 characters.") }
+            if let stored = try await services.store.idempotency(merchantId: merchant.id, key: key) {
+                guard stored.requestHash == requestHash else {
+                    throw APIError.validation("idempotency_key", "This key was already used with a different request.")
+                }
+                let document = (try? JSONCoding.decode(JSONValue.self, from: stored.body)) ?? .object([:])
+                var response = Response.json(document, status: HTTPResponse.Status(code: Int(stored.statusCode)))
+                response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+                return response
+            }
+        }
+        let table = services.runtime.snapshot.table
+        let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: services.defaultTestMode)
+
+        let decision: RouteDecision
+        do {
+            decision = try PayoutRouter(table: table).decide(
+                service: input.service.code, currency: input.currency, amountMinor: input.amountMinor, merchantID: merchant.id)
+        } catch {
+            if let existing = try await services.store.payout(merchantId: merchant.id, referenceId: input.referenceId) {
+                return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
+            }
+            throw APIError.validation("service", "No provider can pay out \(input.service.code) in \(input.currency.code) for this amount right now.")
+        }
+
+        let now = Clock.nowMillis()
+        let payout = PayoutRecord(
+            id: Identifier.make("cpoi_"), merchantId: merchant.id, referenceId: input.referenceId,
+            status: PayoutStatus.created, resolution: "ok", service: input.service.code, method: input.service.method,
+            currency: input.currency.code, amountMinor: input.amountMinor, feeMinor: 0, testMode: input.testMode,
+            description: input.description, fieldsMasked: JSONCoding.encodeString(Masking.maskFields(input.fields)),
+            fieldsSealed: try services.sealer.seal(fields: input.fields),
+            metadata: input.metadata.map { JSONCoding.encodeString($0) },
+            customer: input.customer.map { JSONCoding.encodeString(Self.maskedCustomer($0)) },
+            customerId: input.customer.map { Identifier.derived("cus_", from: merchant.id + "/" + ($0["reference_id"]?.stringValue ?? "")) },
+            callbackUrl: input.callbackUrl, autoProcess: input.autoProcess, processRequested: input.autoProcess,
+            providerId: nil, decision: JSONCoding.encodeString(decision), redirectUrl: nil, pendingReason: nil,
+            processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now, nextActionAt: now,
+            leaseOwner: nil, leaseUntil: nil)
+        let event = PayoutEventRecord(payoutId: payout.id, atMs: now, kind: "created", detail: JSONCoding.encodeString(JSONValue.object([
+            "reference_id": .string(input.referenceId), "amount_minor": .number(Decimal(input.amountMinor)),
+            "currency": .string(input.currency.code), "service": .string(input.service.code),
+            "fields": .object(Masking.maskFields(input.fields).mapValues(JSONValue.string)),
+        ])))
+        switch try await services.store.createPayout(payout, event: event) {
+        case .created(let stored):
+            services.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
+            let document = try await services.document(stored)
+            try await remember(key: idempotencyKey, hash: requestHash, merchant: merchant, status: 201, document: document)
+            return Response.json(document, status: .created)
+        case .duplicate(let existing):
+            return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
+        }
+    }
+
+    /// The dialect's 409: the previously created invoice in the body, so the merchant continues with it.
+    func conflict(_ existing: PayoutRecord, key: String?, hash: String, merchant: MerchantRecord) async throws -> Response {
+        let error = APIError.conflict(try await services.document(existing), detail: "An invoice with this reference_id already exists.")
+        try await remember(key: key, hash: hash, merchant: merchant, status: 409, document: error.body)
+        throw error
+    }
+
+    func remember(key: String?, hash: String, merchant: MerchantRecord, status: Int, document: JSONValue) async throws {
+        guard let key else { return }
+        try await services.store.saveIdempotency(IdempotencyRecord(
+            merchantId: merchant.id, key: key, requestHash: hash, statusCode: Int64(status),
+            body: document.jsonString(), createdMs: Clock.nowMillis()))
+    }
+
+    static func maskedCustomer(_ customer: JSONValue) -> JSONValue {
+        guard var object = customer.objectValue else { return customer }
+        for key in ["phone", "individual_tax_id"] {
+            if let value = object[key]?.stringValue { object[key] = .string(Masking.mask(value)) }
+        }
+        return .object(object)
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let merchant = try await services.authenticate(request)
+        if let reference = request.query("filter[reference_id]") {
+            guard let payout = try await services.store.payout(merchantId: merchant.id, referenceId: reference) else {
+                throw APIError.notFound
+            }
+            let resource = InvoiceDocument.resource(payout, attempts: try await services.store.attempts(payoutId: payout.id), webhooks: nil)
+            return Response.json([
+                "meta": ["count": 1, "size": 1, "before": .string(payout.id), "after": .string(payout.id)],
+                "links": ["prev": "", "next": ""],
+                "data": [resource],
+            ])
+        }
+        let sizeText = request.query("page[size]") ?? "20"
+        guard let size = Int(sizeText), (1...100).contains(size) else {
+            throw APIError.validation("page[size]", "This value should be between 1 and 100.")
+        }
+        let before = request.query("page[before]") ?? request.query("before")
+        let after = before == nil ? (request.query("page[after]") ?? request.query("after")) : nil
+        for cursor in [before, after].compactMap({ $0 }) where cursor.count > 64 {
+            throw APIError.validation("page", "This cursor is not valid.")
+        }
+        var page = try await services.store.payouts(merchantId: merchant.id, limit: size + 1, before: before, after: after)
+        var hasOlder = false
+        var hasNewer = false
+        if after != nil {
+            // Newer page: fetched oldest-first then reversed; an extra item means more newer ones.
+            if page.count > size { page.removeFirst(); hasNewer = true }
+            hasOlder = !page.isEmpty
+        } else {
+            if page.count > size { page.removeLast(); hasOlder = true }
+            hasNewer = before != nil && !page.isEmpty
+        }
+        let data = page.map { InvoiceDocument.resource($0, attempts: [], webhooks: nil) }
+        let newestID = page.first?.id
+        let oldestID = page.last?.id
+        let next = hasOlder && oldestID != nil ? "/api/payout-invoices?page[size]=\(size)&page[before]=\(oldestID!)" : ""
+        let prev = hasNewer && newestID != nil ? "/api/payout-invoices?page[size]=\(size)&page[after]=\(newestID!)" : ""
+        return Response.json([
+            "meta": [
+                "count": .number(Decimal(page.count)), "size": .number(Decimal(size)),
+                "before": oldestID.map(JSONValue.string) ?? .null, "after": newestID.map(JSONValue.string) ?? .null,
+            ],
+            "links": ["prev": .string(prev), "next": .string(next)],
+            "data": .array(data),
+        ])
+    }
+}

@@ -1,0 +1,50 @@
+import HTTPTypes
+import Logging
+import Foundation
+import Hummingbird
+
+/// Provider callbacks (`GET`/`POST /callbacks/{provider-id}`). A callback is verified and then only
+/// triggers a status query: the gateway books a final state from its own lookup, never from the callback alone.
+struct ProviderCallbackRoutes: Sendable {
+    let services: FrontServices
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/callbacks/:provider") { request, context in try await receive(request, providerID: context.parameters.get("provider") ?? "") }
+        router.get("/callbacks/:provider") { request, context in try await receive(request, providerID: context.parameters.get("provider") ?? "") }
+    }
+
+    func receive(_ request: Request, providerID: String) async throws -> Response {
+        guard let provider = services.runtime.snapshot.table.providers[providerID] else { throw APIError.notFound }
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: FrontServices.maxBodyBytes) } catch { throw APIError.http(.contentTooLarge) }
+        let raw = Data(buffer: body)
+        switch provider.dialect {
+        case .jsonapi:
+            return try await receiveJSONAPI(request, raw: raw, provider: provider)
+        case .paynetV4:
+            throw APIError.notFound
+        }
+    }
+
+    func receiveJSONAPI(_ request: Request, raw: Data, provider: ProviderConfig) async throws -> Response {
+        let signature = request.headers[.init("X-Signature")!] ?? ""
+        let secrets = [provider.credential("callback_secret"), provider.credential("callback_secret_test")].compactMap { $0 }
+        guard !signature.isEmpty, secrets.contains(where: { Digest.constantTimeEquals(Digest.callbackSignature(secret: $0, body: raw), signature) }) else {
+            services.logger.warning("provider callback with a bad signature refused", metadata: ["provider.id": "\(provider.id)"])
+            throw APIError.http(.forbidden)
+        }
+        guard let document = try? JSONCoding.decode(JSONValue.self, from: raw), let data = document["data"] else {
+            throw APIError.http(.badRequest)
+        }
+        let providerPayoutID = data["id"]?.stringValue
+        let reference = JSONAPIAdapter.attributes(data)["reference_id"]?.stringValue
+        var attempt: AttemptRecord?
+        if let providerPayoutID { attempt = try await services.store.attempt(providerId: provider.id, providerPayoutId: providerPayoutID) }
+        if attempt == nil, let reference { attempt = try await services.store.attempt(providerId: provider.id, reference: reference) }
+        guard let attempt else { throw APIError.notFound }
+        try await services.store.nudge(payoutId: attempt.payoutId, atMs: Clock.nowMillis())
+        services.logger.info("provider callback accepted", metadata: ["provider.id": "\(provider.id)", "payout.id": "\(attempt.payoutId)"])
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
+    }
+}

@@ -1,0 +1,33 @@
+import HTTPTypes
+import Logging
+/// Maps JSON:API invoice statuses (both the current cancel family and the 2019 refund family) to outcomes.
+public enum JSONAPIStatus {
+    public static func outcome(_ raw: String, wasProcessed: Bool = false) -> (ProviderOutcome, merchantStatus: String) {
+        let status = raw.lowercased()
+        switch status {
+        case "created": return (.awaitingConfirmation, "created")
+        case "processing": return (.processing, "processing")
+        case "process_pending": return (.pending, "process_pending")
+        case "process_error": return (.pending, "process_error")
+        case "processed": return (.succeeded, "processed")
+        case "partially_processed": return (.succeeded, "partially_processed")
+        case "process_failed": return (.failed, "process_failed")
+        case "expired": return (.failed, "expired")
+        case "terminated": return (.failed, "terminated")
+        case "canceling", "cancel_pending", "cancel_error", "refunding", "refund_pending":
+            return (.succeeded, status)
+        case "canceled", "refunded": return (wasProcessed ? .reversed : .failed, status == "refunded" ? "canceled" : "canceled")
+        case "partially_canceled", "partially_refunded": return (.succeeded, "partially_canceled")
+        case "cancel_failed", "refund_failed": return (.succeeded, "processed")
+        default: return (.pending, "process_pending")
+        }
+    }
+
+    /// Whether the status is final at the provider (no further change expected, except reversals of success).
+    public static func isFinal(_ outcome: ProviderOutcome) -> Bool {
+        switch outcome {
+        case .succeeded, .failed, .reversed: return true
+        case .awaitingConfirmation, .processing, .pending: return false
+        }
+    }
+}

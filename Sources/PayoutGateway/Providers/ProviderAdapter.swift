@@ -1,0 +1,88 @@
+/// What the gateway asks a provider to pay out.
+public struct ProviderPayoutRequest: Sendable {
+    /// Our reference at this provider (stored before the request leaves; stable across retries).
+    public var reference: String
+    /// The provider's own service code.
+    public var service: String
+    public var currency: Currency
+    public var amountMinor: Int64
+    /// Destination fields in the provider's own names (clear text: never logged).
+    public var fields: [String: String]
+    public var description: String?
+    public var testMode: Bool
+    /// Where the provider should send its callbacks (the gateway's `/callbacks/{provider-id}`).
+    public var callbackURL: String?
+    /// Whether the provider should pay without a separate confirming call.
+    public var autoProcess: Bool
+}
+
+/// A provider's status reduced to what the gateway needs to decide.
+public enum ProviderOutcome: Sendable, Hashable {
+    /// Stored at the provider, not yet processing (waits for the confirming call or a bank check).
+    case awaitingConfirmation
+    case processing
+    /// Outcome unknown for now; never final, never retried blindly.
+    case pending
+    case succeeded
+    /// Final failure: the provider will not pay.
+    case failed
+    /// Paid, then reversed (JSON:API `canceled` after `processed`).
+    case reversed
+}
+
+/// What a provider said about one payout.
+public struct ProviderSnapshot: Sendable, Hashable {
+    public var providerPayoutID: String?
+    /// The provider's own status word, kept for the ledger.
+    public var rawStatus: String
+    public var outcome: ProviderOutcome
+    /// The dialect status to show merchants (`processed`, `process_failed`, `expired` …).
+    public var merchantStatus: String
+    public var resolution: String?
+    public var processedAmountMinor: Int64?
+    public var redirectURL: String?
+
+    public init(providerPayoutID: String?, rawStatus: String, outcome: ProviderOutcome, merchantStatus: String,
+                resolution: String? = nil, processedAmountMinor: Int64? = nil, redirectURL: String? = nil) {
+        self.providerPayoutID = providerPayoutID
+        self.rawStatus = rawStatus
+        self.outcome = outcome
+        self.merchantStatus = merchantStatus
+        self.resolution = resolution
+        self.processedAmountMinor = processedAmountMinor
+        self.redirectURL = redirectURL
+    }
+}
+
+/// How a create (or confirming) call ended, classified by the providers' own directives.
+public enum SubmitOutcome: Sendable, Hashable {
+    /// The provider has it.
+    case accepted(ProviderSnapshot)
+    /// Definitely not created (401/403/405/422, validation error): another provider may take the payout.
+    case rejected(reason: String)
+    /// The provider already has a payout with our reference (409): adopt it after a lookup.
+    case duplicate
+    /// Unknown whether it was created (5xx, timeout, reset after sending, 429, 400): look up before anything else.
+    case ambiguous(reason: String)
+    /// Nothing reached the provider (connection refused): safe to retry or fail over at once.
+    case notSent(reason: String)
+}
+
+/// What a status lookup by our reference found.
+public enum LookupOutcome: Sendable, Hashable {
+    case found(ProviderSnapshot)
+    /// The provider says it has no such payout.
+    case absent
+    /// The lookup itself failed; nothing is known.
+    case failed(reason: String)
+}
+
+/// A provider of one dialect, reached over HTTP. Implementations never log secrets or clear card numbers.
+public protocol ProviderAdapter: Sendable {
+    var id: String { get }
+    /// Whether a payout needs a second, confirming call (JSON:API `process`, v4 `payout-pay`) to be paid.
+    var needsConfirmation: Bool { get }
+    func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome
+    func confirm(reference: String, providerPayoutID: String) async -> SubmitOutcome
+    func lookup(reference: String, providerPayoutID: String?) async -> LookupOutcome
+}

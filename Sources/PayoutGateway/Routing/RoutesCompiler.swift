@@ -1,0 +1,226 @@
+import Foundation
+
+/// Parses and validates a routes file into a ``RoutingTable``; reports every issue, not just the first.
+public struct RoutesCompiler: Sendable {
+    /// Credentials each dialect needs (sandbox providers get theirs generated at start-up).
+    static let requiredCredentials: [ProviderDialect: [String]] = [
+        .jsonapi: ["account_id", "api_key", "callback_secret"],
+        .paynetV4: ["login", "control_key"],
+    ]
+
+    public var secrets: SecretResolver
+
+    public init(secrets: SecretResolver = SecretResolver()) {
+        self.secrets = secrets
+    }
+
+    public func compile(data: Data) throws(RoutesValidationError) -> RoutingTable {
+        let file: RoutesFile
+        do {
+            file = try JSONDecoder().decode(RoutesFile.self, from: data)
+        } catch let error as DecodingError {
+            throw RoutesValidationError(issues: [.init(path: Self.path(of: error), reason: Self.reason(of: error))])
+        } catch {
+            throw RoutesValidationError(issues: [.init(path: "$", reason: "not valid JSON")])
+        }
+        return try compile(file)
+    }
+
+    public func compile(contentsOf path: String) throws(RoutesValidationError) -> RoutingTable {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RoutesValidationError(issues: [.init(path: "$", reason: "cannot read \(path)")])
+        }
+        return try compile(data: data)
+    }
+
+    public func compile(_ file: RoutesFile) throws(RoutesValidationError) -> RoutingTable {
+        var issues: [RoutesValidationError.Issue] = []
+        func issue(_ path: String, _ reason: String) { issues.append(.init(path: path, reason: reason)) }
+
+        var services: [GatewayService] = []
+        var seenServices = Set<String>()
+        for (index, service) in file.services.enumerated() {
+            let path = "$.services[\(index)]"
+            if service.code.isEmpty || service.code.count > 64 { issue("\(path).code", "must be 1–64 characters") }
+            if !seenServices.insert(service.code).inserted { issue("\(path).code", "duplicate service \(service.code)") }
+            if service.currencies.isEmpty { issue("\(path).currencies", "must list at least one currency") }
+            for (ci, code) in service.currencies.enumerated() where Currency(code: code) == nil {
+                issue("\(path).currencies[\(ci)]", "unknown ISO 4217 currency \(code)")
+            }
+            let min = limit(service.amountMin, "\(path).amount_min", &issues)
+            let max = limit(service.amountMax, "\(path).amount_max", &issues)
+            checkOrder(min, max, path, &issues)
+            for (fi, field) in service.fields.enumerated() {
+                if field.key.isEmpty { issue("\(path).fields[\(fi)].key", "must not be empty") }
+                if let pattern = field.regexp, FieldPattern.compile(pattern) == nil {
+                    issue("\(path).fields[\(fi)].regexp", "does not compile")
+                }
+            }
+            services.append(GatewayService(
+                code: service.code, method: service.method, name: service.name ?? service.code,
+                currencies: service.currencies, amountMin: min, amountMax: max, fields: service.fields))
+        }
+
+        var providers: [String: ProviderConfig] = [:]
+        for (index, provider) in file.providers.enumerated() {
+            let path = "$.providers[\(index)]"
+            if provider.id.isEmpty || provider.id.count > 64
+                || !provider.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            {
+                issue("\(path).id", "must be 1–64 characters of letters, digits, - or _")
+            }
+            if providers[provider.id] != nil { issue("\(path).id", "duplicate provider \(provider.id)") }
+            if !provider.isSandbox, URL(string: provider.baseURL)?.scheme?.hasPrefix("http") != true {
+                issue("\(path).base_url", "must be an http(s) URL or \"sandbox\"")
+            }
+            var resolved: [String: Secret] = [:]
+            for (name, reference) in provider.credentials ?? [:] {
+                if let value = secrets.resolve(reference) {
+                    resolved[name] = Secret(value)
+                } else if !provider.isSandbox {
+                    issue("\(path).credentials.\(name)", "secret not found (\(reference.location))")
+                }
+            }
+            if !provider.isSandbox {
+                for name in Self.requiredCredentials[provider.dialect] ?? [] where provider.credentials?[name] == nil {
+                    issue("\(path).credentials.\(name)", "required for dialect \(provider.dialect.rawValue)")
+                }
+            }
+            for (code, mapping) in provider.services {
+                let spath = "\(path).services.\(code)"
+                if !seenServices.contains(code) { issue(spath, "unknown gateway service \(code)") }
+                for (ci, currency) in (mapping.currencies ?? []).enumerated() where Currency(code: currency) == nil {
+                    issue("\(spath).currencies[\(ci)]", "unknown ISO 4217 currency \(currency)")
+                }
+                let min = limit(mapping.amountMin, "\(spath).amount_min", &issues)
+                let max = limit(mapping.amountMax, "\(spath).amount_max", &issues)
+                checkOrder(min, max, spath, &issues)
+            }
+            if let timeout = provider.timeoutSeconds, !(timeout > 0 && timeout <= 300) {
+                issue("\(path).timeout_seconds", "must be in (0, 300]")
+            }
+            if let poll = provider.pollIntervalSeconds, !(poll >= 0.01 && poll <= 3600) {
+                issue("\(path).poll_interval_seconds", "must be in [0.01, 3600]")
+            }
+            providers[provider.id] = ProviderConfig(
+                id: provider.id, dialect: provider.dialect, baseURL: provider.baseURL, isSandbox: provider.isSandbox,
+                credentials: resolved, services: provider.services, autoProcess: provider.autoProcess ?? false,
+                testMode: provider.testMode ?? provider.isSandbox,
+                timeoutSeconds: provider.timeoutSeconds ?? file.defaults?.timeoutSeconds ?? 20,
+                pollIntervalSeconds: provider.pollIntervalSeconds ?? file.defaults?.pollIntervalSeconds ?? 3,
+                enabled: provider.enabled ?? true)
+        }
+
+        var routes: [CompiledRoute] = []
+        var seenRoutes = Set<String>()
+        for (index, route) in file.routes.enumerated() {
+            let path = "$.routes[\(index)]"
+            if !seenRoutes.insert(route.id).inserted { issue("\(path).id", "duplicate route \(route.id)") }
+            if !seenServices.contains(route.match.service) {
+                issue("\(path).match.service", "unknown gateway service \(route.match.service)")
+            }
+            for (ci, currency) in (route.match.currencies ?? []).enumerated() where Currency(code: currency) == nil {
+                issue("\(path).match.currencies[\(ci)]", "unknown ISO 4217 currency \(currency)")
+            }
+            let min = limit(route.match.amountMin, "\(path).match.amount_min", &issues)
+            let max = limit(route.match.amountMax, "\(path).match.amount_max", &issues)
+            checkOrder(min, max, "\(path).match", &issues)
+            if route.providers.isEmpty { issue("\(path).providers", "must name at least one provider") }
+            for (pi, providerID) in route.providers.enumerated() {
+                guard let provider = providers[providerID] else {
+                    issue("\(path).providers[\(pi)]", "unknown provider \(providerID)")
+                    continue
+                }
+                if provider.services[route.match.service] == nil {
+                    issue("\(path).providers[\(pi)]", "provider \(providerID) does not serve \(route.match.service)")
+                }
+            }
+            // A route after a catch-all for the same service can never match.
+            if let earlier = routes.first(where: {
+                $0.service == route.match.service && $0.currencies == nil && $0.amountMin == nil
+                    && $0.amountMax == nil && $0.merchants == nil
+            }) {
+                issue("\(path)", "unreachable: route \(earlier.id) already matches every \(route.match.service) payout")
+            }
+            routes.append(CompiledRoute(
+                id: route.id, service: route.match.service, currencies: route.match.currencies.map(Set.init),
+                amountMin: min, amountMax: max, merchants: route.match.merchants.map(Set.init),
+                providers: route.providers))
+        }
+
+        guard issues.isEmpty else { throw RoutesValidationError(issues: issues) }
+        return RoutingTable(
+            services: services, providers: providers, routes: routes,
+            pollInterval: file.defaults?.pollIntervalSeconds ?? 3)
+    }
+
+    private func limit(_ value: JSONValue?, _ path: String, _ issues: inout [RoutesValidationError.Issue]) -> DecimalLimit? {
+        guard let value, !value.isNull else { return nil }
+        guard let text = value.decimalText, (try? MinorUnits.parseSigned(text, exponent: 8)) != nil else {
+            issues.append(.init(path: path, reason: "must be a decimal amount"))
+            return nil
+        }
+        if text.hasPrefix("-") { issues.append(.init(path: path, reason: "must not be negative")) }
+        return DecimalLimit(text: text)
+    }
+
+    private func checkOrder(_ min: DecimalLimit?, _ max: DecimalLimit?, _ path: String, _ issues: inout [RoutesValidationError.Issue]) {
+        if let lo = min?.minor(exponent: 8), let hi = max?.minor(exponent: 8), lo > hi {
+            issues.append(.init(path: path, reason: "amount_min is greater than amount_max"))
+        }
+    }
+
+    static func path(of error: DecodingError) -> String {
+        let context: DecodingError.Context
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        case .keyNotFound(let key, let c):
+            return (["$"] + c.codingPath.map(Self.component) + [key.stringValue]).joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        @unknown default: return "$"
+        }
+        return (["$"] + context.codingPath.map(Self.component)).joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func component(_ key: any CodingKey) -> String {
+        if let index = key.intValue { return "[\(index)]" }
+        return key.stringValue
+    }
+
+    static func reason(of error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, _): return "expected \(type)"
+        case .valueNotFound(let type, _): return "missing \(type)"
+        case .keyNotFound: return "required"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty && context.debugDescription.contains("JSON")
+                ? "not valid JSON" : context.debugDescription
+        @unknown default: return "invalid"
+        }
+    }
+}
+
+/// Provider and catalogue field patterns, normalised (`/…/` delimiters, doubled escapes) and compiled.
+public enum FieldPattern {
+    public static func normalise(_ pattern: String) -> String {
+        var text = pattern
+        if text.count >= 2, text.hasPrefix("/"), let last = text.lastIndex(of: "/"), last != text.startIndex {
+            text = String(text[text.index(after: text.startIndex)..<last])
+        }
+        while text.contains("\\\\") { text = text.replacingOccurrences(of: "\\\\", with: "\\") }
+        return text
+    }
+
+    public static func compile(_ pattern: String) -> NSRegularExpression? {
+        try? NSRegularExpression(pattern: normalise(pattern))
+    }
+
+    /// Whether `value` matches the whole pattern; an uncompilable pattern never refuses a value.
+    public static func matches(_ pattern: String, _ value: String) -> Bool {
+        guard let regex = compile(pattern) else { return true }
+        let range = NSRange(value.startIndex..., in: value)
+        guard let match = regex.firstMatch(in: value, range: range) else { return false }
+        return match.range.location != NSNotFound
+    }
+}

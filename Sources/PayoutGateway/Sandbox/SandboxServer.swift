@@ -1,0 +1,57 @@
+import HTTPTypes
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The provider sandbox: simulators of the provider dialects on one loopback HTTP server, each under its prefix.
+public struct SandboxServer: Sendable {
+    public let jsonapi: [JSONAPISandbox]
+
+    public init(jsonapi: [JSONAPISandbox]) {
+        self.jsonapi = jsonapi
+    }
+
+    /// The sandbox for a provider id, if any.
+    public func jsonapi(_ prefix: String) -> JSONAPISandbox? { jsonapi.first { $0.prefix == prefix } }
+
+    public func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(DialectErrorMiddleware(routes: []))
+        for sandbox in jsonapi { sandbox.register(on: router) }
+        router.get("/health") { _, _ in "OK" }
+        return router
+    }
+
+    /// The background clock that advances scripted outcomes and delivers callbacks.
+    public func clock(client: HTTPClient, logger: Logger) -> SandboxClock {
+        SandboxClock(server: self, client: client, logger: logger)
+    }
+
+    /// Every sandbox's ledger lines.
+    public func ledger() -> [SandboxLedgerLine] { jsonapi.flatMap { $0.ledger() } }
+}
+
+/// Ticks every sandbox: outcomes fall due, callbacks go out (and are retried).
+public struct SandboxClock: Service {
+    let server: SandboxServer
+    let client: HTTPClient
+    let logger: Logger
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let now = Clock.nowMillis()
+            await withTaskGroup(of: Void.self) { group in
+                for sandbox in server.jsonapi {
+                    sandbox.tick(now: now)
+                    for callback in sandbox.dueCallbacks(now: now) {
+                        group.addTask { await sandbox.deliver(callback, client: client) }
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+
+/// Why sealed data could not be opened (never carries the data).
+public struct SealError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+/// Seals destination fields and merchant secrets at rest with AES-GCM under the gateway's data key.
+public struct FieldSealer: Sendable {
+    private let keyBytes: Data
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    public init(key: SymmetricKey) {
+        self.keyBytes = key.withUnsafeBytes { Data($0) }
+    }
+
+    /// A sealer over a base64 key of 32 bytes.
+    public init(base64Key: String) throws {
+        guard let data = Data(base64Encoded: base64Key.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+            throw SealError(description: "the data key must be 32 bytes in base64")
+        }
+        self.keyBytes = data
+    }
+
+    /// Loads the key from `path`, creating a new random one (mode 0600) when the file does not exist.
+    public static func loadOrCreate(path: String) throws -> FieldSealer {
+        if let data = FileManager.default.contents(atPath: path) {
+            return try FieldSealer(base64Key: String(decoding: data, as: UTF8.self))
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let key = SymmetricKey(size: .bits256)
+        let text = key.withUnsafeBytes { Data($0).base64EncodedString() }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw SealError(description: "cannot write the data key file")
+        }
+        return FieldSealer(key: key)
+    }
+
+    public static func random() -> FieldSealer { FieldSealer(key: SymmetricKey(size: .bits256)) }
+
+    public func seal(_ text: String) throws -> String {
+        let box = try AES.GCM.seal(Data(text.utf8), using: key)
+        guard let combined = box.combined else { throw SealError(description: "sealing failed") }
+        return combined.base64EncodedString()
+    }
+
+    public func open(_ sealed: String) throws -> String {
+        guard let data = Data(base64Encoded: sealed) else { throw SealError(description: "sealed data is not base64") }
+        do {
+            let box = try AES.GCM.SealedBox(combined: data)
+            return String(decoding: try AES.GCM.open(box, using: key), as: UTF8.self)
+        } catch {
+            throw SealError(description: "sealed data does not open with this data key")
+        }
+    }
+
+    public func seal(fields: [String: String]) throws -> String {
+        try seal(JSONCoding.encodeString(fields))
+    }
+
+    public func openFields(_ sealed: String) throws -> [String: String] {
+        try JSONCoding.decode([String: String].self, from: open(sealed))
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import SQLKit
+
+/// The payout ledger over SQLKit; the same SQL serves SQLite and PostgreSQL backends.
+public struct SQLPayoutStore: PayoutStore {
+    public let backend: any SQLBackend
+
+    public init(backend: any SQLBackend) {
+        self.backend = backend
+    }
+
+    static let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+    private var lockSuffix: String { backend.kind == .postgres ? " FOR UPDATE" : "" }
+
+    public func migrate() async throws {
+        try await Migrations.run(on: backend)
+    }
+
+    // MARK: Merchants
+
+    public func insertMerchant(_ merchant: MerchantRecord) async throws {
+        try await backend.transaction { db in
+            try await db.insert(into: "merchants").model(merchant, keyEncodingStrategy: .convertToSnakeCase).run()
+        }
+    }
+
+    public func merchant(id: String) async throws -> MerchantRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM merchants WHERE id = \(bind: id)").first(decoding: MerchantRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func merchant(publicKey: String) async throws -> MerchantRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM merchants WHERE public_key = \(bind: publicKey)").first(decoding: MerchantRecord.self, with: Self.decoder)
+        }
+    }
+
+    // MARK: Payouts
+
+    public func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord) async throws -> CreatePayoutResult {
+        do {
+            return try await backend.transaction { db in
+                try await db.insert(into: "payouts").model(payout, keyEncodingStrategy: .convertToSnakeCase).run()
+                try await db.insert(into: "payout_events").model(event, keyEncodingStrategy: .convertToSnakeCase).run()
+                return .created(payout)
+            }
+        } catch {
+            // The unique index on (merchant_id, reference_id) is the arbiter, not a check before the insert.
+            if let existing = try await self.payout(merchantId: payout.merchantId, referenceId: payout.referenceId) {
+                return .duplicate(existing)
+            }
+            throw error
+        }
+    }
+
+    public func payout(id: String) async throws -> PayoutRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM payouts WHERE id = \(bind: id)").first(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func payout(merchantId: String, referenceId: String) async throws -> PayoutRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId) AND reference_id = \(bind: referenceId)")
+                .first(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func payouts(merchantId: String, limit: Int, before: String?, after: String?) async throws -> [PayoutRecord] {
+        try await backend.read { db in
+            if let cursor = before ?? after {
+                guard let anchor = try await db.raw("SELECT created_ms FROM payouts WHERE id = \(bind: cursor) AND merchant_id = \(bind: merchantId)")
+                    .first(decodingColumn: "created_ms", as: Int64.self)
+                else { return [] }
+                if before != nil {
+                    return try await db.raw("""
+                        SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId)
+                        AND (created_ms < \(bind: anchor) OR (created_ms = \(bind: anchor) AND id < \(bind: cursor)))
+                        ORDER BY created_ms DESC, id DESC LIMIT \(bind: limit)
+                        """).all(decoding: PayoutRecord.self, with: Self.decoder)
+                }
+                let newer = try await db.raw("""
+                    SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId)
+                    AND (created_ms > \(bind: anchor) OR (created_ms = \(bind: anchor) AND id > \(bind: cursor)))
+                    ORDER BY created_ms ASC, id ASC LIMIT \(bind: limit)
+                    """).all(decoding: PayoutRecord.self, with: Self.decoder)
+                return newer.reversed()
+            }
+            return try await db.raw("""
+                SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId)
+                ORDER BY created_ms DESC, id DESC LIMIT \(bind: limit)
+                """).all(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func requestProcessing(id: String, merchantId: String, nowMs: Int64) async throws -> PayoutRecord? {
+        let suffix = lockSuffix
+        return try await backend.transaction { db in
+            guard var payout = try await db.raw("SELECT * FROM payouts WHERE id = \(bind: id) AND merchant_id = \(bind: merchantId)\(unsafeRaw: suffix)")
+                .first(decoding: PayoutRecord.self, with: Self.decoder)
+            else { return nil }
+            guard !payout.processRequested else { return payout }
+            payout.processRequested = true
+            payout.updatedMs = nowMs
+            payout.nextActionAt = nowMs
+            try await db.raw("""
+                UPDATE payouts SET process_requested = \(bind: true), updated_ms = \(bind: nowMs), next_action_at = \(bind: nowMs)
+                WHERE id = \(bind: id)
+                """).run()
+            try await db.insert(into: "payout_events").model(
+                PayoutEventRecord(payoutId: id, atMs: nowMs, kind: "process_requested", detail: "{}"),
+                keyEncodingStrategy: .convertToSnakeCase
+            ).run()
+            return payout
+        }
+    }
+
+    public func events(payoutId: String) async throws -> [PayoutEventRecord] {
+        try await backend.read { db in
+            try await db.raw("SELECT payout_id, at_ms, kind, detail FROM payout_events WHERE payout_id = \(bind: payoutId) ORDER BY id")
+                .all(decoding: PayoutEventRecord.self, with: Self.decoder)
+        }
+    }
+
+    // MARK: Engine
+
+    public func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [PayoutRecord] {
+        let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), nudge_ms = NULL
+                WHERE id IN (
+                    SELECT id FROM payouts
+                    WHERE next_action_at IS NOT NULL AND next_action_at <= \(bind: nowMs)
+                    AND (lease_until IS NULL OR lease_until < \(bind: nowMs))
+                    ORDER BY next_action_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
+                )
+                RETURNING *
+                """).all(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func attempts(payoutId: String) async throws -> [AttemptRecord] {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: payoutId) ORDER BY number")
+                .all(decoding: AttemptRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func attempt(providerId: String, reference: String) async throws -> AttemptRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM attempts WHERE provider_id = \(bind: providerId) AND reference = \(bind: reference)")
+                .first(decoding: AttemptRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func attempt(providerId: String, providerPayoutId: String) async throws -> AttemptRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM attempts WHERE provider_id = \(bind: providerId) AND provider_payout_id = \(bind: providerPayoutId)")
+                .first(decoding: AttemptRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func commit(_ step: PayoutStepCommit, owner: String) async throws -> Bool {
+        let suffix = lockSuffix
+        return try await backend.transaction { db in
+            let holder = try await db.raw("SELECT lease_owner FROM payouts WHERE id = \(bind: step.payout.id)\(unsafeRaw: suffix)")
+                .first(decodingColumn: "lease_owner", as: String?.self)
+            guard let current = holder, current == owner else { return false }
+            try await db.update("payouts")
+                .set(model: step.payout, keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
+                .where("id", .equal, step.payout.id)
+                .run()
+            // A callback that nudged the payout while this step ran must not be lost to the step's schedule.
+            try await db.raw("""
+                UPDATE payouts SET next_action_at = nudge_ms, nudge_ms = NULL
+                WHERE id = \(bind: step.payout.id) AND nudge_ms IS NOT NULL AND (next_action_at IS NULL OR next_action_at > nudge_ms)
+                """).run()
+            for attempt in step.attempts {
+                let exists = try await db.raw("SELECT id FROM attempts WHERE id = \(bind: attempt.id)").first() != nil
+                if exists {
+                    try await db.update("attempts")
+                        .set(model: attempt, keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
+                        .where("id", .equal, attempt.id)
+                        .run()
+                } else {
+                    try await db.insert(into: "attempts").model(attempt, keyEncodingStrategy: .convertToSnakeCase).run()
+                }
+            }
+            for event in step.events {
+                try await db.insert(into: "payout_events").model(event, keyEncodingStrategy: .convertToSnakeCase).run()
+            }
+            if let body = step.webhookBody, let url = step.payout.callbackUrl {
+                let now = step.payout.updatedMs
+                try await db.raw("""
+                    INSERT INTO webhooks (payout_id, merchant_id, url, body, payout_status, state, attempts, next_attempt_at, created_ms, updated_ms)
+                    VALUES (\(bind: step.payout.id), \(bind: step.payout.merchantId), \(bind: url), \(bind: body), \(bind: step.payout.status),
+                            'pending', 0, \(bind: now), \(bind: now), \(bind: now))
+                    """).run()
+            }
+            return true
+        }
+    }
+
+    public func nudge(payoutId: String, atMs: Int64) async throws {
+        try await backend.transaction { db in
+            // nudge_ms survives a step that is running now: its commit re-applies it (see commit).
+            try await db.raw("""
+                UPDATE payouts SET nudge_ms = \(bind: atMs),
+                next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > \(bind: atMs) THEN \(bind: atMs) ELSE next_action_at END
+                WHERE id = \(bind: payoutId)
+                """).run()
+        }
+    }
+
+    public func countNonFinal() async throws -> Int {
+        try await backend.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM payouts WHERE next_action_at IS NOT NULL").first(decodingColumn: "n", as: Int.self) ?? 0
+        }
+    }
+
+    // MARK: Webhooks
+
+    public func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord] {
+        let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            // Claiming pushes next_attempt_at forward: a crashed sender's webhook becomes due again after the lease.
+            try await db.raw("""
+                UPDATE webhooks SET next_attempt_at = \(bind: nowMs + leaseMs)
+                WHERE id IN (
+                    SELECT id FROM webhooks WHERE state = 'pending' AND next_attempt_at <= \(bind: nowMs)
+                    ORDER BY next_attempt_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
+                )
+                RETURNING *
+                """).all(decoding: WebhookRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func recordWebhookAttempt(id: Int64, code: Int64?, error: String?, delivered: Bool, nextAttemptAt: Int64, giveUp: Bool) async throws {
+        let state = delivered ? "delivered" : (giveUp ? "failed" : "pending")
+        let now = Clock.nowMillis()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE webhooks SET state = \(bind: state), attempts = attempts + 1, last_code = \(bind: code),
+                last_error = \(bind: error), next_attempt_at = \(bind: nextAttemptAt), updated_ms = \(bind: now)
+                WHERE id = \(bind: id)
+                """).run()
+        }
+    }
+
+    public func webhooks(payoutId: String) async throws -> [WebhookRecord] {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: payoutId) ORDER BY id")
+                .all(decoding: WebhookRecord.self, with: Self.decoder)
+        }
+    }
+
+    // MARK: Idempotency keys
+
+    public func idempotency(merchantId: String, key: String) async throws -> IdempotencyRecord? {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM idempotency_keys WHERE merchant_id = \(bind: merchantId) AND key = \(bind: key)")
+                .first(decoding: IdempotencyRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func saveIdempotency(_ record: IdempotencyRecord) async throws {
+        try await backend.transaction { db in
+            try await db.raw("""
+                INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, body, created_ms)
+                VALUES (\(bind: record.merchantId), \(bind: record.key), \(bind: record.requestHash), \(bind: record.statusCode),
+                        \(bind: record.body), \(bind: record.createdMs))
+                ON CONFLICT (merchant_id, key) DO NOTHING
+                """).run()
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Crypto
+import Foundation
+
+/// Random identifiers in the dialect's style: a prefix plus 16 alphanumerics (`cpoi_…`, `coma_…`).
+public enum Identifier {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    public static func random(length: Int = 16) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+
+    public static func make(_ prefix: String, length: Int = 16) -> String {
+        prefix + random(length: length)
+    }
+
+    /// A deterministic 16-alphanumeric id derived from a stable name (for catalogue entries).
+    public static func derived(_ prefix: String, from name: String) -> String {
+        let digest = SHA256.hash(data: Data(name.utf8))
+        let chars = digest.prefix(16).map { alphabet[Int($0) % alphabet.count] }
+        return prefix + String(chars)
+    }
+
+    /// A URL-safe random secret with `bytes` of entropy.
+    public static func secret(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(raw).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Hashing and constant-time comparison helpers for credentials and signatures.
+public enum Digest {
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func sha1Hex(_ text: String) -> String {
+        Insecure.SHA1.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// base64(sha1(secret + body + secret)): the JSON:API dialect's callback signature.
+    public static func callbackSignature(secret: String, body: some DataProtocol) -> String {
+        var hasher = Insecure.SHA1()
+        hasher.update(data: Data(secret.utf8))
+        hasher.update(data: Data(body))
+        hasher.update(data: Data(secret.utf8))
+        return Data(hasher.finalize()).base64EncodedString()
+    }
+
+    /// Compares two strings in time that depends only on their lengths.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        let count = max(left.count, right.count)
+        for index in 0..<count {
+            let l = index < left.count ? left[index] : 0
+            let r = index < right.count ? right[index] : 0
+            difference |= l ^ r
+        }
+        return difference == 0
+    }
+}
+
+/// Wall-clock time in the units the store and the dialect use.
+public enum Clock {
+    public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    public static func nowSeconds() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}

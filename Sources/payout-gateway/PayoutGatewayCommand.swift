@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PayoutGateway
+
+/// `payout-gateway`: serve (default), sandbox, merchants add, routes check.
+@main
+struct PayoutGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payout-gateway",
+        abstract: "A multi-provider payout routing gateway.",
+        subcommands: [Serve.self, Sandbox.self, Merchants.self, Routes.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options shared by commands that open the store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Database URL: sqlite:///abs/path, sqlite://rel/path or sqlite::memory: (env PAYOUT_GATEWAY_DATABASE).")
+    var database: String?
+
+    var databaseURL: String { database ?? env("PAYOUT_GATEWAY_DATABASE") ?? "sqlite://data/gateway.sqlite" }
+}
+
+func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+func makeLogger(level: String?) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = Logger.Level(rawValue: level ?? env("PAYOUT_GATEWAY_LOG_LEVEL") ?? "info") ?? .info
+        return handler
+    }
+    return Logger(label: "payout-gateway")
+}

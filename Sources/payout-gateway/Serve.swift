@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PayoutGateway
+
+/// Runs the gateway (and, with sandbox providers in routes.json, the provider sandbox in-process).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway (the default command).")
+
+    @Option(help: "Address to listen on (env PAYOUT_GATEWAY_HOST, default 127.0.0.1).")
+    var host: String?
+    @Option(help: "Port to listen on (env PAYOUT_GATEWAY_PORT, default 8080).")
+    var port: Int?
+    @Option(help: "Routing table file (env PAYOUT_GATEWAY_ROUTES, default routes.json).")
+    var routes: String?
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env PAYOUT_GATEWAY_LOG_LEVEL).")
+    var logLevel: String?
+    @Option(help: "Port of the in-process sandbox, 0 for any (env PAYOUT_GATEWAY_SANDBOX_PORT).")
+    var sandboxPort: Int?
+    @Option(help: "Base URL providers use for callbacks (env PAYOUT_GATEWAY_PUBLIC_URL, default http://HOST:PORT).")
+    var publicURL: String?
+    @Option(help: "File holding the base64 data key sealing destination fields (env PAYOUT_GATEWAY_DATA_KEY_FILE).")
+    var dataKeyFile: String?
+
+    func run() async throws {
+        let logger = makeLogger(level: logLevel)
+        var configuration = GatewayConfiguration()
+        configuration.host = host ?? env("PAYOUT_GATEWAY_HOST") ?? "127.0.0.1"
+        configuration.port = port ?? env("PAYOUT_GATEWAY_PORT").flatMap(Int.init) ?? 8080
+        configuration.routesPath = routes ?? env("PAYOUT_GATEWAY_ROUTES") ?? "routes.json"
+        configuration.databaseURL = store.databaseURL
+        configuration.sandboxPort = sandboxPort ?? env("PAYOUT_GATEWAY_SANDBOX_PORT").flatMap(Int.init) ?? 0
+        configuration.dataKeyFile = dataKeyFile ?? env("PAYOUT_GATEWAY_DATA_KEY_FILE")
+        configuration.dataKey = env("PAYOUT_GATEWAY_DATA_KEY").map(Secret.init)
+        let advertisedHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        configuration.engine.publicBaseURL = publicURL ?? env("PAYOUT_GATEWAY_PUBLIC_URL") ?? "http://\(advertisedHost):\(configuration.port)"
+        if let hosts = env("PAYOUT_GATEWAY_WEBHOOK_HOSTS") {
+            configuration.engine.webhookAllowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        }
+        if let key = env("PAYOUT_GATEWAY_DEMO_API_KEY") { configuration.demoMerchant?.apiKey = Secret(key) }
+
+        let app: GatewayApp
+        do {
+            app = try await buildApplication(configuration, logger: logger)
+        } catch let error as RoutesValidationError {
+            throw ValidationError("routes file \(configuration.routesPath) is invalid:\n\(error.description)")
+        }
+        if let demo = app.demoMerchant {
+            FileHandle.standardOutput.write(Data("""
+                payout-gateway demo: providers are the built-in sandbox on 127.0.0.1:\(app.sandboxPort ?? 0).
+                demo merchant (Basic auth for /api): account_id=\(demo.accountID) api_key=\(demo.apiKey.value)
+                public_key=\(demo.publicKey) callback_secret=\(demo.callbackSecret.value)
+                listening on http://\(configuration.host):\(configuration.port)
+
+                """.utf8))
+        }
+        try await app.run()
+    }
+}
