@@ -25,6 +25,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger(level: logLevel)
+        GatewayMetrics.bootstrap()
         var configuration = GatewayConfiguration()
         configuration.host = host ?? env("PAYOUT_GATEWAY_HOST") ?? "127.0.0.1"
         configuration.port = port ?? env("PAYOUT_GATEWAY_PORT").flatMap(Int.init) ?? 8080

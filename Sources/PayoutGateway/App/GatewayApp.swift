@@ -28,6 +28,7 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
     ("/public-api/payout-invoices/:id", [.get]),
     ("/callbacks/:provider", [.get, .post]),
     ("/health", [.get]),
+    ("/metrics", [.get]),
 ]
 
 /// Builds the gateway from its configuration: store, routes, sandbox (demo), engine, webhooks and the merchant API.
@@ -43,6 +44,18 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         backend = try await SQLiteBackend.open(path: path, logger: logger)
         defaultKeyFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("data.key")
     }
+    do {
+        return try await assemble(configuration, backend: backend, location: location, defaultKeyFile: defaultKeyFile, logger: logger)
+    } catch {
+        await backend.shutdown()
+        throw error
+    }
+}
+
+/// Everything after the store is open; on failure the caller closes the store.
+private func assemble(
+    _ configuration: GatewayConfiguration, backend: SQLiteBackend, location: DatabaseLocation, defaultKeyFile: String, logger: Logger
+) async throws -> GatewayApp {
     let store = SQLPayoutStore(backend: backend)
     try await store.migrate()
 
@@ -73,17 +86,6 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         sandboxPort = configuration.sandboxPort == 0 ? try await FreePort.find(host: "127.0.0.1") : configuration.sandboxPort
     }
 
-    var engineSettings = configuration.engine
-    if sandbox != nil, engineSettings.webhookAllowedHosts == nil {
-        // The demo sends merchant webhooks to this machine only.
-        engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
-    }
-    let client = ProviderHTTP.makeClient()
-    let http = ProviderHTTP(client: client)
-    let port = sandboxPort
-    let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
-        table: table, http: http, sandboxBaseURL: { id in port.map { "http://127.0.0.1:\($0)/\(id)" } }, logger: logger))
-
     // Demo merchant
     var demo: GatewayConfiguration.DemoMerchant?
     if sandbox != nil, let merchant = configuration.demoMerchant {
@@ -96,15 +98,20 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         demo = merchant
     }
 
+    var engineSettings = configuration.engine
+    if sandbox != nil, engineSettings.webhookAllowedHosts == nil {
+        // The demo sends merchant webhooks to this machine only.
+        engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    }
+    let client = ProviderHTTP.makeClient()
+    let http = ProviderHTTP(client: client)
+    let port = sandboxPort
+    let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
+        table: table, http: http, sandboxBaseURL: { id in port.map { "http://127.0.0.1:\($0)/\(id)" } }, logger: logger))
+
     // Merchant API
     let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil)
-    let router = Router(context: BasicRequestContext.self)
-    router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
-    InvoiceRoutes(services: front).register(on: router)
-    PublicInvoiceRoutes(services: front).register(on: router)
-    CatalogueRoutes(services: front).register(on: router)
-    ProviderCallbackRoutes(services: front).register(on: router)
-    router.get("/health") { _, _ in Response.json(["status": "ok"]) }
+    let router = buildRouter(front)
 
     var services: [any Service] = [HTTPClientService(client: client), StoreService(backend: backend)]
     if let sandbox, let sandboxPort {
@@ -124,6 +131,22 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         services: services,
         logger: logger)
     return GatewayApp(application: application, store: store, runtime: runtime, sandbox: sandbox, sandboxPort: sandboxPort, demoMerchant: demo)
+}
+
+/// The merchant API, public API, provider callbacks, health and metrics on one router.
+func buildRouter(_ front: FrontServices) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
+    InvoiceRoutes(services: front).register(on: router)
+    PublicInvoiceRoutes(services: front).register(on: router)
+    CatalogueRoutes(services: front).register(on: router)
+    ProviderCallbackRoutes(services: front).register(on: router)
+    router.get("/health") { _, _ in Response.json(["status": "ok"]) }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: GatewayMetrics.exposition())))
+    }
+    return router
 }
 
 extension RoutingTable {

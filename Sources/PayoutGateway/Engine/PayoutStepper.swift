@@ -90,6 +90,7 @@ struct PayoutStepper: Sendable {
         work = Work(payout: work.payout)
 
         let outcome = await adapter.submit(request)
+        GatewayMetrics.providerCall(providerID, call: "submit", outcome: Self.kind(outcome))
         work.events.append(event(work.payout.id, "provider_submit", ["provider_id": .string(providerID), "outcome": .string(describe(outcome))]))
         try await applySubmit(&work, attempt: &attempt, outcome: outcome, adapter: adapter, hasOtherCandidates: hasOtherCandidates(work.payout, tried: tried.union([providerID])))
     }
@@ -135,6 +136,7 @@ struct PayoutStepper: Sendable {
                 attempt.confirmSent = true
                 if !PayoutStatus.isFinal(work.payout.status) { setStatus(&work, PayoutStatus.processing, resolution: "ok") }
                 let outcome = await adapter.confirm(reference: attempt.reference, providerPayoutID: providerPayoutID)
+                GatewayMetrics.providerCall(adapter.id, call: "confirm", outcome: Self.kind(outcome))
                 work.events.append(event(work.payout.id, "provider_confirm", ["provider_id": .string(adapter.id), "outcome": .string(describe(outcome))]))
                 switch outcome {
                 case .accepted(let snapshot):
@@ -225,6 +227,7 @@ struct PayoutStepper: Sendable {
                 guard try await commit(work, keepLease: true) else { return }
                 work = Work(payout: work.payout)
                 let outcome = await adapter.submit(request)
+                GatewayMetrics.providerCall(adapter.id, call: "submit", outcome: Self.kind(outcome))
                 work.events.append(event(work.payout.id, "provider_submit", ["provider_id": .string(adapter.id), "outcome": .string(describe(outcome)), "send": .number(Decimal(attempt.sends))]))
                 let tried = Set(try await store.attempts(payoutId: work.payout.id).map(\.providerId))
                 try await applySubmit(&work, attempt: &attempt, outcome: outcome, adapter: adapter, hasOtherCandidates: hasOtherCandidates(work.payout, tried: tried))
@@ -333,6 +336,7 @@ struct PayoutStepper: Sendable {
             work.payout.nextActionAt = nil
             work.payout.pendingReason = nil
         }
+        GatewayMetrics.statusChanged(to: status)
         logger.info("payout status changed", metadata: ["payout.id": "\(work.payout.id)", "payout.status": "\(status)", "payout.previous_status": "\(previous)"])
     }
 
@@ -356,6 +360,16 @@ struct PayoutStepper: Sendable {
         case .duplicate: return "duplicate"
         case .ambiguous(let reason): return "ambiguous: \(reason)"
         case .notSent(let reason): return "not sent: \(reason)"
+        }
+    }
+
+    static func kind(_ outcome: SubmitOutcome) -> String {
+        switch outcome {
+        case .accepted: return "accepted"
+        case .rejected: return "rejected"
+        case .duplicate: return "duplicate"
+        case .ambiguous: return "ambiguous"
+        case .notSent: return "not_sent"
         }
     }
 

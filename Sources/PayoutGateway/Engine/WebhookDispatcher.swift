@@ -80,6 +80,7 @@ public struct WebhookDispatcher: Service {
         let delivered = code == 200
         let attempt = webhook.attempts + 1
         let giveUp = !delivered && attempt >= settings.webhookMaxAttempts
+        GatewayMetrics.webhookAttempt(delivered: delivered)
         do {
             try await store.recordWebhookAttempt(
                 id: webhook.id, code: code, error: error, delivered: delivered,

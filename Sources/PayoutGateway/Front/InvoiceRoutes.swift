@@ -85,6 +85,7 @@ struct InvoiceRoutes: Sendable {
         ])))
         switch try await services.store.createPayout(payout, event: event) {
         case .created(let stored):
+            GatewayMetrics.payoutCreated()
             services.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
             let document = try await services.document(stored)
             try await remember(key: idempotencyKey, hash: requestHash, merchant: merchant, status: 201, document: document)

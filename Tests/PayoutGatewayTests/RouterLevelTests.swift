@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import PayoutGateway
+import Testing
+
+/// Handler tests through HummingbirdTesting's router client (no sockets, no engine).
+@Suite("Merchant API handlers (router level)")
+struct RouterLevelTests {
+    /// Runs `body` with handler services over a fresh in-memory store, closing the store afterwards.
+    static func withFront<Value: Sendable>(_ body: (FrontServices) async throws -> Value) async throws -> Value {
+        let backend = try await SQLiteBackend.openInMemory(logger: TestGateway.logger)
+        let store = SQLPayoutStore(backend: backend)
+        try await store.migrate()
+        let sealer = FieldSealer.random()
+        let demo = GatewayConfiguration.DemoMerchant()
+        try await store.insertMerchant(MerchantRecord(
+            id: demo.accountID, name: "Demo", apiKeyHash: Digest.sha256Hex(demo.apiKey.value), publicKey: demo.publicKey,
+            callbackSecretSealed: try sealer.seal(demo.callbackSecret.value), createdMs: Clock.nowMillis()))
+        let table = try RoutesCompiler().compile(contentsOf: TestGateway.shippedRoutesPath)
+        let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
+            table: table, http: ProviderHTTP(client: HTTPClient.shared), sandboxBaseURL: { _ in "http://127.0.0.1:9" }, logger: TestGateway.logger))
+        let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: TestGateway.logger, defaultTestMode: true)
+        do {
+            let value = try await body(front)
+            await backend.shutdown()
+            return value
+        } catch {
+            await backend.shutdown()
+            throw error
+        }
+    }
+
+    @Test("create stores the payout masked and sealed; nothing is sent before the engine runs")
+    func createStores() async throws {
+        try await Self.withFront { front in
+        let app = Application(router: buildRouter(front))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/payout-invoices", method: .post, headers: TestGateway.demoAuth, body: ByteBuffer(string: TestGateway.sampleCreate(reference: "router-1"))) { response in
+                #expect(response.status == .created)
+            }
+        }
+        let stored = try #require(try await front.store.payout(merchantId: GatewayConfiguration.DemoMerchant().accountID, referenceId: "router-1"))
+        #expect(stored.fieldsMasked.contains("512381******0000"))
+        #expect(!stored.fieldsMasked.contains("5123817234060000"))
+        #expect(stored.fieldsSealed?.contains("5123817234060000") == false)
+        #expect(try front.sealer.openFields(try #require(stored.fieldsSealed))["card_number"] == "5123817234060000")
+        #expect(stored.amountMinor == 1000)
+        #expect(try await front.store.attempts(payoutId: stored.id).isEmpty)
+        let events = try await front.store.events(payoutId: stored.id)
+        #expect(events.first?.kind == "created")
+        #expect(events.allSatisfy { !$0.detail.contains("5123817234060000") })
+        }
+    }
+
+    @Test("a create refused by validation leaves nothing behind")
+    func refusedCreateLeavesNothing() async throws {
+        try await Self.withFront { front in
+        let app = Application(router: buildRouter(front))
+        try await app.test(.router) { client in
+            let body = TestGateway.sampleCreate(reference: "router-bad", amount: "0")
+            try await client.execute(uri: "/api/payout-invoices", method: .post, headers: TestGateway.demoAuth, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .unprocessableContent)
+            }
+        }
+        #expect(try await front.store.payout(merchantId: GatewayConfiguration.DemoMerchant().accountID, referenceId: "router-bad") == nil)
+        }
+    }
+
+    @Test("metrics are exposed in the Prometheus text format")
+    func metrics() async throws {
+        try await Self.withFront { front in
+            let app = Application(router: buildRouter(front))
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                }
+            }
+        }
+    }
+}
+
+@Suite("Payout store")
+struct StoreTests {
+    @Test("concurrent creates with one reference make one payout: the unique index decides")
+    func concurrentIdempotentCreates() async throws {
+        try await RouterLevelTests.withFront { front in
+        let store = front.store
+        let merchant = GatewayConfiguration.DemoMerchant().accountID
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<25 {
+                group.addTask {
+                    let now = Clock.nowMillis()
+                    let payout = PayoutRecord(
+                        id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "same", status: "created", resolution: "ok",
+                        service: "card", method: "payment_card", currency: "USD", amountMinor: Int64(100 + index), feeMinor: 0,
+                        testMode: true, description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil,
+                        customerId: nil, callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil,
+                        redirectUrl: nil, pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now,
+                        updatedMs: now, nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+                    let result = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+                    if case .created = result { return true }
+                    return false
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 1)
+        #expect(try await store.payouts(merchantId: merchant, limit: 100, before: nil, after: nil).count == 1)
+        }
+    }
+
+    @Test("a leased payout cannot be claimed by another worker, and a step commits only under its lease")
+    func leases() async throws {
+        try await RouterLevelTests.withFront { front in
+        let store = front.store
+        let merchant = GatewayConfiguration.DemoMerchant().accountID
+        let now = Clock.nowMillis()
+        let payout = PayoutRecord(
+            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "lease", status: "created", resolution: "ok",
+            service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
+            description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
+            callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
+            pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
+            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+        _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+        let first = try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 10)
+        #expect(first.map(\.id) == [payout.id])
+        #expect(try await store.claimDuePayouts(owner: "b", nowMs: now + 2, leaseMs: 10_000, limit: 10).isEmpty)
+        #expect(try await store.commit(PayoutStepCommit(payout: first[0]), owner: "b") == false)
+        #expect(try await store.commit(PayoutStepCommit(payout: first[0]), owner: "a") == true)
+        // After the lease expires another worker may take it over (crash recovery).
+        let later = try await store.claimDuePayouts(owner: "b", nowMs: now + 20_000, leaseMs: 10_000, limit: 10)
+        #expect(later.map(\.id) == [payout.id])
+        }
+    }
+}
