@@ -80,7 +80,15 @@ private func assemble(
             simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
             simulators.append(simulator)
         }
-        let server = SandboxServer(jsonapi: simulators)
+        var paynet: [PaynetSandbox] = []
+        for id in sandboxIDs where table.providers[id]?.dialect == .paynetV4 {
+            var simulator = try PaynetSandbox(id: id, pathPrefix: table.providers[id]?.paynet?.sandboxPathPrefix ?? "paynet")
+            simulator.processingMillis = configuration.sandboxProcessingMillis
+            simulator.callbackStepMillis = configuration.sandboxCallbackStepMillis
+            simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
+            paynet.append(simulator)
+        }
+        let server = SandboxServer(jsonapi: simulators, paynet: paynet)
         table = table.withSandboxCredentials(server)
         sandbox = server
         sandboxPort = configuration.sandboxPort == 0 ? try await FreePort.find(host: "127.0.0.1") : configuration.sandboxPort
@@ -107,7 +115,7 @@ private func assemble(
     let http = ProviderHTTP(client: client)
     let port = sandboxPort
     let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
-        table: table, http: http, sandboxBaseURL: { id in port.map { "http://127.0.0.1:\($0)/\(id)" } }, logger: logger))
+        table: table, http: http, sandboxBaseURL: { id in port.flatMap { sandbox?.baseURL(provider: id, port: $0) } }, logger: logger))
 
     // Merchant API
     let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil)
@@ -154,6 +162,12 @@ extension RoutingTable {
     func withSandboxCredentials(_ sandbox: SandboxServer) -> RoutingTable {
         var providers = self.providers
         for (id, provider) in providers where provider.isSandbox {
+            if let simulator = sandbox.paynet(id) {
+                providers[id] = provider.with(credentials: [
+                    "login": Secret(simulator.login), "control_key": Secret(simulator.controlKey),
+                    "private_key": Secret(simulator.privateKeyPEM),
+                ])
+            }
             if let simulator = sandbox.jsonapi(id) {
                 providers[id] = provider.with(credentials: [
                     "account_id": Secret(simulator.account.accountID), "api_key": Secret(simulator.account.apiKey),
@@ -170,7 +184,7 @@ extension ProviderConfig {
         ProviderConfig(
             id: id, dialect: dialect, baseURL: baseURL, isSandbox: isSandbox, credentials: credentials, services: services,
             autoProcess: autoProcess, testMode: testMode, timeoutSeconds: timeoutSeconds,
-            pollIntervalSeconds: pollIntervalSeconds, enabled: enabled)
+            pollIntervalSeconds: pollIntervalSeconds, enabled: enabled, paynet: paynet)
     }
 }
 

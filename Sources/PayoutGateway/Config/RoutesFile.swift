@@ -73,9 +73,11 @@ public struct ProviderDefinition: Sendable, Codable {
     public var timeoutSeconds: Double?
     public var pollIntervalSeconds: Double?
     public var enabled: Bool?
+    /// PaynetEasy v4 settings (flow, endpoints per currency, status API, signature, JSON answers).
+    public var paynet: PaynetOptions?
 
     enum CodingKeys: String, CodingKey {
-        case id, dialect, credentials, services, enabled
+        case id, dialect, credentials, services, enabled, paynet
         case baseURL = "base_url"
         case autoProcess = "auto_process"
         case testMode = "test_mode"
@@ -121,6 +123,59 @@ public struct RouteDefinition: Sendable, Codable {
             case service, currencies, merchants
             case amountMin = "amount_min"
             case amountMax = "amount_max"
+        }
+    }
+}
+
+/// How a PaynetEasy v4 provider instance is reached.
+public struct PaynetOptions: Sendable, Codable, Hashable {
+    /// `direct` (payout) or `bank_confirmation` (payout-check, then payout-pay once the bank validated).
+    public var flow: PaynetFlow?
+    /// Currency → exactly one of an endpoint id or an endpoint-group id.
+    public var endpoints: [String: PaynetEndpoint]
+    /// `v2` (SHA-1 `control`, the use-case pages' choice, default) or `v4` (OAuth).
+    public var statusAPI: String?
+    /// `rsa-sha256` (default) or `hmac-sha1` (OAuth with the control key).
+    public var signature: String?
+    /// Ask for JSON answers (`Accept: application/vnd.pay+json`).
+    public var json: Bool?
+    /// Extra non-secret parameters sent with every payout (`purpose`, `ipaddress` …).
+    public var extraParameters: [String: String]?
+    /// Order-stage (case-insensitive) that means the bank validated a payout-check.
+    public var validatedStage: String?
+    /// For `base_url: "sandbox"`: the white label's path prefix to simulate (`paynet`, `checkout`).
+    public var sandboxPathPrefix: String?
+
+    enum CodingKeys: String, CodingKey {
+        case flow, endpoints, signature, json
+        case sandboxPathPrefix = "sandbox_path_prefix"
+        case statusAPI = "status_api"
+        case extraParameters = "extra_parameters"
+        case validatedStage = "validated_stage"
+    }
+}
+
+public enum PaynetFlow: String, Sendable, Codable, Hashable {
+    case direct
+    case bankConfirmation = "bank_confirmation"
+}
+
+/// One currency's entry point: an endpoint id or an endpoint-group id, never both.
+public struct PaynetEndpoint: Sendable, Codable, Hashable {
+    public var endpointID: String?
+    public var groupID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case endpointID = "endpoint_id"
+        case groupID = "group_id"
+    }
+
+    /// The path tail: `{id}` or `group/{id}`.
+    public var pathComponent: String? {
+        switch (endpointID, groupID) {
+        case (let id?, nil): return id
+        case (nil, let group?): return "group/\(group)"
+        default: return nil
         }
     }
 }

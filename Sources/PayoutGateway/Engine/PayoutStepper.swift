@@ -76,7 +76,7 @@ struct PayoutStepper: Sendable {
         var attempt = AttemptRecord(
             id: Identifier.make("att_"), payoutId: work.payout.id, providerId: providerID,
             number: Int64(previous.count + 1), reference: work.payout.id, state: AttemptState.sending.rawValue,
-            providerPayoutId: nil, providerStatus: nil, resolution: nil, confirmSent: false,
+            providerPayoutId: nil, providerStatus: nil, serialNumber: nil, outcome: nil, resolution: nil, confirmSent: false,
             lookupMisses: 0, sends: 1, detail: nil, createdMs: now, updatedMs: now)
         work.payout.providerId = providerID
         if work.payout.processRequested, !PayoutStatus.isFinal(work.payout.status) {
@@ -122,7 +122,7 @@ struct PayoutStepper: Sendable {
         case .sending, .ambiguous:
             try await resolveByLookup(&work, attempt: &attempt, adapter: adapter)
         case .created:
-            if adapter.needsConfirmation, !attempt.confirmSent {
+            if adapter.needsConfirmation, !attempt.confirmSent, attempt.outcome == ProviderOutcome.awaitingConfirmation.rawValue {
                 guard work.payout.processRequested else {
                     work.payout.nextActionAt = nil
                     work.attempts = [attempt]
@@ -135,18 +135,22 @@ struct PayoutStepper: Sendable {
                 }
                 attempt.confirmSent = true
                 if !PayoutStatus.isFinal(work.payout.status) { setStatus(&work, PayoutStatus.processing, resolution: "ok") }
-                let outcome = await adapter.confirm(reference: attempt.reference, providerPayoutID: providerPayoutID)
+                guard let currency = Currency(code: work.payout.currency) else { return }
+                let outcome = await adapter.confirm(reference: attempt.reference, providerPayoutID: providerPayoutID, currency: currency)
                 GatewayMetrics.providerCall(adapter.id, call: "confirm", outcome: Self.kind(outcome))
                 work.events.append(event(work.payout.id, "provider_confirm", ["provider_id": .string(adapter.id), "outcome": .string(describe(outcome))]))
                 switch outcome {
                 case .accepted(let snapshot):
+                    attempt.detail = nil
                     apply(&work, attempt: &attempt, snapshot: snapshot, adapter: adapter)
                 case .rejected(let reason):
-                    // The provider holds the invoice but refused to process it: confirm by lookup, then fail.
-                    attempt.detail = "confirm refused: \(reason)"
+                    // The provider holds the payout but refused to pay it: confirm by lookup, then fail.
+                    attempt.detail = Self.confirmRefused + reason
                     attempt.resolution = reason
                     schedule(&work, after: 0)
                 case .duplicate, .ambiguous, .notSent:
+                    // Unknown whether it arrived: a lookup decides, and only then is it sent again.
+                    attempt.detail = Self.confirmUnclear
                     schedule(&work, after: settings.ambiguousLookupDelayMillis)
                 }
                 work.attempts = [attempt]
@@ -166,13 +170,16 @@ struct PayoutStepper: Sendable {
         switch lookup {
         case .found(let snapshot):
             if snapshot.outcome == .awaitingConfirmation, attempt.confirmSent {
-                if attempt.detail?.hasPrefix("confirm refused") == true {
+                if attempt.detail?.hasPrefix(Self.confirmRefused) == true {
                     attempt.state = AttemptState.final.rawValue
                     setStatus(&work, PayoutStatus.processFailed, resolution: attempt.resolution ?? "process refused")
                     break
                 }
-                // The confirming call may have been lost: send it again (it pays at most once).
-                attempt.confirmSent = false
+                if attempt.detail == Self.confirmUnclear {
+                    // The confirming call was lost before the provider saw it: send it again.
+                    attempt.confirmSent = false
+                    attempt.detail = nil
+                }
             }
             apply(&work, attempt: &attempt, snapshot: snapshot, adapter: adapter)
         case .absent, .failed:
@@ -286,7 +293,9 @@ struct PayoutStepper: Sendable {
     func apply(_ work: inout Work, attempt: inout AttemptRecord, snapshot: ProviderSnapshot, adapter: any ProviderAdapter) {
         let provider = runtime.snapshot.table.providers[attempt.providerId]
         attempt.providerStatus = snapshot.rawStatus
+        attempt.outcome = snapshot.outcome.rawValue
         if let id = snapshot.providerPayoutID { attempt.providerPayoutId = id }
+        if let serial = snapshot.serialNumber { attempt.serialNumber = serial }
         if let resolution = snapshot.resolution { attempt.resolution = resolution }
         if let redirect = snapshot.redirectURL { work.payout.redirectUrl = redirect }
         work.payout.pendingReason = nil
@@ -298,6 +307,12 @@ struct PayoutStepper: Sendable {
             } else {
                 schedule(&work, after: pollMillis)
             }
+        case .checking:
+            // The bank check runs; the merchant sees processing only once it asked to process.
+            if work.payout.processRequested, work.payout.status == PayoutStatus.created {
+                setStatus(&work, PayoutStatus.processing, resolution: "ok")
+            }
+            schedule(&work, after: pollMillis)
         case .processing:
             setStatus(&work, PayoutStatus.processing, resolution: snapshot.resolution ?? "ok")
             schedule(&work, after: pollMillis)
@@ -324,6 +339,9 @@ struct PayoutStepper: Sendable {
     }
 
     // MARK: Helpers
+
+    static let confirmRefused = "confirm refused: "
+    static let confirmUnclear = "confirm unclear"
 
     func setStatus(_ work: inout Work, _ status: String, resolution: String) {
         guard work.payout.status != status || work.payout.resolution != resolution else { return }

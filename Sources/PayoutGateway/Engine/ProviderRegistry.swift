@@ -32,8 +32,7 @@ public final class GatewayRuntime: Sendable {
             case .jsonapi:
                 adapters[id] = JSONAPIAdapter(config: provider, baseURL: base, http: http, logger: logger)
             case .paynetV4:
-                // The PaynetEasy v4 adapter lands with its own issue; until then such providers are not eligible.
-                continue
+                adapters[id] = PaynetV4Adapter(config: provider, baseURL: base, http: http, logger: logger)
             }
         }
         return Snapshot(table: table, adapters: adapters)

@@ -23,8 +23,31 @@ struct ProviderCallbackRoutes: Sendable {
         case .jsonapi:
             return try await receiveJSONAPI(request, raw: raw, provider: provider)
         case .paynetV4:
-            throw APIError.notFound
+            return try await receivePaynet(request, raw: raw, provider: provider)
         }
+    }
+
+    /// v4 callbacks: GET with query parameters (POST form also accepted); `control` =
+    /// sha1(status + orderid + client_orderid + control key), compared in constant time.
+    func receivePaynet(_ request: Request, raw: Data, provider: ProviderConfig) async throws -> Response {
+        var parameters: [String: String] = [:]
+        if let query = request.uri.query { parameters = PaynetForm.decode(query) }
+        for (key, value) in PaynetForm.decode(String(decoding: raw, as: UTF8.self)) where parameters[key] == nil { parameters[key] = value }
+        let status = parameters["status"] ?? ""
+        let orderID = parameters["orderid"] ?? ""
+        let clientOrderID = parameters["client_orderid"] ?? parameters["merchant_order"] ?? ""
+        guard let key = provider.credential("control_key"), !status.isEmpty, !orderID.isEmpty, !clientOrderID.isEmpty,
+              Digest.constantTimeEquals(PaynetControl.callback(status: status, orderID: orderID, clientOrderID: clientOrderID, controlKey: key), parameters["control"] ?? "")
+        else {
+            services.logger.warning("provider callback with a bad control refused", metadata: ["provider.id": "\(provider.id)"])
+            throw APIError.http(.forbidden)
+        }
+        var attempt = try await services.store.attempt(providerId: provider.id, providerPayoutId: orderID)
+        if attempt == nil { attempt = try await services.store.attempt(providerId: provider.id, reference: clientOrderID) }
+        guard let attempt, attempt.reference == clientOrderID else { throw APIError.notFound }
+        try await services.store.nudge(payoutId: attempt.payoutId, atMs: Clock.nowMillis())
+        services.logger.info("provider callback accepted", metadata: ["provider.id": "\(provider.id)", "payout.id": "\(attempt.payoutId)"])
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
     }
 
     func receiveJSONAPI(_ request: Request, raw: Data, provider: ProviderConfig) async throws -> Response {

@@ -17,9 +17,12 @@ public struct ProviderPayoutRequest: Sendable {
 }
 
 /// A provider's status reduced to what the gateway needs to decide.
-public enum ProviderOutcome: Sendable, Hashable {
-    /// Stored at the provider, not yet processing (waits for the confirming call or a bank check).
+public enum ProviderOutcome: String, Sendable, Hashable, Codable {
+    /// Stored at the provider, not yet processing: waits for the confirming call (JSON:API `process`,
+    /// v4 `payout-pay` once the bank validated).
     case awaitingConfirmation
+    /// A confirmation-flow payout whose check is still running (v4 `payout_check_validating`).
+    case checking
     case processing
     /// Outcome unknown for now; never final, never retried blindly.
     case pending
@@ -41,9 +44,14 @@ public struct ProviderSnapshot: Sendable, Hashable {
     public var resolution: String?
     public var processedAmountMinor: Int64?
     public var redirectURL: String?
+    /// The order's currency as the provider reports it (v4 status answers).
+    public var currency: String?
+    /// The provider's id of this request (v4 `serial-number`), kept on the attempt.
+    public var serialNumber: String?
 
     public init(providerPayoutID: String?, rawStatus: String, outcome: ProviderOutcome, merchantStatus: String,
-                resolution: String? = nil, processedAmountMinor: Int64? = nil, redirectURL: String? = nil) {
+                resolution: String? = nil, processedAmountMinor: Int64? = nil, redirectURL: String? = nil,
+                currency: String? = nil, serialNumber: String? = nil) {
         self.providerPayoutID = providerPayoutID
         self.rawStatus = rawStatus
         self.outcome = outcome
@@ -51,6 +59,8 @@ public struct ProviderSnapshot: Sendable, Hashable {
         self.resolution = resolution
         self.processedAmountMinor = processedAmountMinor
         self.redirectURL = redirectURL
+        self.currency = currency
+        self.serialNumber = serialNumber
     }
 }
 
@@ -83,6 +93,6 @@ public protocol ProviderAdapter: Sendable {
     /// Whether a payout needs a second, confirming call (JSON:API `process`, v4 `payout-pay`) to be paid.
     var needsConfirmation: Bool { get }
     func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome
-    func confirm(reference: String, providerPayoutID: String) async -> SubmitOutcome
+    func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome
     func lookup(reference: String, providerPayoutID: String?) async -> LookupOutcome
 }

@@ -96,6 +96,9 @@ public struct RoutesCompiler: Sendable {
                 let max = limit(mapping.amountMax, "\(spath).amount_max", &issues)
                 checkOrder(min, max, spath, &issues)
             }
+            if provider.dialect == .paynetV4 {
+                checkPaynet(provider, path: path, &issues)
+            }
             if let timeout = provider.timeoutSeconds, !(timeout > 0 && timeout <= 300) {
                 issue("\(path).timeout_seconds", "must be in (0, 300]")
             }
@@ -108,7 +111,7 @@ public struct RoutesCompiler: Sendable {
                 testMode: provider.testMode ?? provider.isSandbox,
                 timeoutSeconds: provider.timeoutSeconds ?? file.defaults?.timeoutSeconds ?? 20,
                 pollIntervalSeconds: provider.pollIntervalSeconds ?? file.defaults?.pollIntervalSeconds ?? 3,
-                enabled: provider.enabled ?? true)
+                enabled: provider.enabled ?? true, paynet: provider.paynet)
         }
 
         var routes: [CompiledRoute] = []
@@ -152,6 +155,36 @@ public struct RoutesCompiler: Sendable {
         return RoutingTable(
             services: services, providers: providers, routes: routes,
             pollInterval: file.defaults?.pollIntervalSeconds ?? 3)
+    }
+
+    private func checkPaynet(_ provider: ProviderDefinition, path: String, _ issues: inout [RoutesValidationError.Issue]) {
+        guard let options = provider.paynet else {
+            issues.append(.init(path: "\(path).paynet", reason: "required for dialect paynet-v4 (flow, endpoints)"))
+            return
+        }
+        if options.endpoints.isEmpty { issues.append(.init(path: "\(path).paynet.endpoints", reason: "must name an endpoint per currency")) }
+        for (currency, endpoint) in options.endpoints {
+            if Currency(code: currency) == nil {
+                issues.append(.init(path: "\(path).paynet.endpoints.\(currency)", reason: "unknown ISO 4217 currency"))
+            }
+            if endpoint.pathComponent == nil {
+                issues.append(.init(path: "\(path).paynet.endpoints.\(currency)", reason: "exactly one of endpoint_id or group_id"))
+            }
+        }
+        if let api = options.statusAPI, !["v2", "v4"].contains(api) {
+            issues.append(.init(path: "\(path).paynet.status_api", reason: "must be v2 or v4"))
+        }
+        if let signature = options.signature, !["rsa-sha256", "hmac-sha1"].contains(signature) {
+            issues.append(.init(path: "\(path).paynet.signature", reason: "must be rsa-sha256 or hmac-sha1"))
+        }
+        if !provider.isSandbox, (options.signature ?? "rsa-sha256") == "rsa-sha256", provider.credentials?["private_key"] == nil {
+            issues.append(.init(path: "\(path).credentials.private_key", reason: "required for rsa-sha256 signatures"))
+        }
+        for (code, mapping) in provider.services {
+            for currency in mapping.currencies ?? [] where options.endpoints[currency] == nil {
+                issues.append(.init(path: "\(path).services.\(code).currencies", reason: "no endpoint for \(currency) in paynet.endpoints"))
+            }
+        }
     }
 
     private func limit(_ value: JSONValue?, _ path: String, _ issues: inout [RoutesValidationError.Issue]) -> DecimalLimit? {

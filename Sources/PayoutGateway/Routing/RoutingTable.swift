@@ -43,6 +43,7 @@ public struct ProviderConfig: Sendable {
     public let timeoutSeconds: Double
     public let pollIntervalSeconds: Double
     public let enabled: Bool
+    public let paynet: PaynetOptions?
 
     public func credential(_ name: String) -> String? { credentials[name]?.value }
 }

@@ -9,18 +9,30 @@ import ServiceLifecycle
 /// The provider sandbox: simulators of the provider dialects on one loopback HTTP server, each under its prefix.
 public struct SandboxServer: Sendable {
     public let jsonapi: [JSONAPISandbox]
+    public let paynet: [PaynetSandbox]
 
-    public init(jsonapi: [JSONAPISandbox]) {
+    public init(jsonapi: [JSONAPISandbox], paynet: [PaynetSandbox] = []) {
         self.jsonapi = jsonapi
+        self.paynet = paynet
     }
 
-    /// The sandbox for a provider id, if any.
+    /// The JSON:API simulator for a provider id, if any.
     public func jsonapi(_ prefix: String) -> JSONAPISandbox? { jsonapi.first { $0.prefix == prefix } }
+
+    /// The PaynetEasy v4 simulator for a provider id, if any.
+    public func paynet(_ id: String) -> PaynetSandbox? { paynet.first { $0.id == id } }
+
+    /// The base URL of a provider's simulator on `port`.
+    public func baseURL(provider id: String, port: Int) -> String? {
+        if jsonapi(id) != nil { return "http://127.0.0.1:\(port)/\(id)" }
+        return paynet(id)?.baseURL(port: port)
+    }
 
     public func buildRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(DialectErrorMiddleware(routes: []))
         for sandbox in jsonapi { sandbox.register(on: router) }
+        for sandbox in paynet { sandbox.register(on: router) }
         router.get("/health") { _, _ in "OK" }
         return router
     }
@@ -31,7 +43,7 @@ public struct SandboxServer: Sendable {
     }
 
     /// Every sandbox's ledger lines.
-    public func ledger() -> [SandboxLedgerLine] { jsonapi.flatMap { $0.ledger() } }
+    public func ledger() -> [SandboxLedgerLine] { jsonapi.flatMap { $0.ledger() } + paynet.flatMap { $0.ledger() } }
 }
 
 /// Ticks every sandbox: outcomes fall due, callbacks go out (and are retried).
@@ -45,6 +57,12 @@ public struct SandboxClock: Service {
             let now = Clock.nowMillis()
             await withTaskGroup(of: Void.self) { group in
                 for sandbox in server.jsonapi {
+                    sandbox.tick(now: now)
+                    for callback in sandbox.dueCallbacks(now: now) {
+                        group.addTask { await sandbox.deliver(callback, client: client) }
+                    }
+                }
+                for sandbox in server.paynet {
                     sandbox.tick(now: now)
                     for callback in sandbox.dueCallbacks(now: now) {
                         group.addTask { await sandbox.deliver(callback, client: client) }

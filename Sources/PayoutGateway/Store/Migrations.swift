@@ -64,6 +64,8 @@ enum Migrations {
                     state TEXT NOT NULL,
                     provider_payout_id TEXT,
                     provider_status TEXT,
+                    serial_number TEXT,
+                    outcome TEXT,
                     resolution TEXT,
                     confirm_sent BOOLEAN NOT NULL,
                     lookup_misses BIGINT NOT NULL,

@@ -69,6 +69,10 @@ public struct AttemptRecord: Sendable, Codable, Hashable {
     public var state: String
     public var providerPayoutId: String?
     public var providerStatus: String?
+    /// The provider's id of its latest answer (v4 `serial-number`).
+    public var serialNumber: String?
+    /// The last ``ProviderOutcome`` seen for this attempt.
+    public var outcome: String?
     public var resolution: String?
     public var confirmSent: Bool
     public var lookupMisses: Int64

@@ -50,7 +50,7 @@ public struct JSONAPIAdapter: ProviderAdapter {
         return classifySubmit(result, exponent: request.currency.exponent)
     }
 
-    public func confirm(reference: String, providerPayoutID: String) async -> SubmitOutcome {
+    public func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome {
         let url = "\(baseURL)/api/payout-invoices/\(Self.pathEscape(providerPayoutID))/process"
         let result = await http.send(method: .POST, url: url, headers: headers, body: Data("{}".utf8), timeoutSeconds: timeoutSeconds)
         if case .response(let status, _, _) = result, status == 409 {

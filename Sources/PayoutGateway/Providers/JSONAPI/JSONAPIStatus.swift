@@ -27,7 +27,7 @@ public enum JSONAPIStatus {
     public static func isFinal(_ outcome: ProviderOutcome) -> Bool {
         switch outcome {
         case .succeeded, .failed, .reversed: return true
-        case .awaitingConfirmation, .processing, .pending: return false
+        case .awaitingConfirmation, .checking, .processing, .pending: return false
         }
     }
 }

@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+extension PaynetSandbox {
+    /// Finishes due orders and queues a GET callback (with its `control`) for each final status.
+    func tick(now: Int64) {
+        state.storage.withLock { storage in
+            for id in storage.order {
+                guard var order = storage.orders[id], let due = order.dueAtMillis, due <= now else { continue }
+                order.dueAtMillis = nil
+                guard order.finalStatus != "processing" else { storage.orders[id] = order; continue }
+                order.status = order.finalStatus
+                order.stage = "payout_\(order.finalStatus == "unknown" ? "unknown" : order.finalStatus)"
+                order.lastSerial = UUID().uuidString.lowercased()
+                if order.status == "approved" { order.payouts += 1 }
+                storage.orders[id] = order
+                guard order.status != "unknown", let base = order.callbackURL, var components = URLComponents(string: base) else { continue }
+                var items = components.queryItems ?? []
+                items += [
+                    URLQueryItem(name: "status", value: order.status), URLQueryItem(name: "orderid", value: order.orderID),
+                    URLQueryItem(name: "merchant_order", value: order.clientOrderID), URLQueryItem(name: "client_orderid", value: order.clientOrderID),
+                    URLQueryItem(name: "amount", value: MinorUnits.format(order.amountMinor, exponent: order.exponent)),
+                    URLQueryItem(name: "type", value: "payout"),
+                    URLQueryItem(name: "control", value: PaynetControl.callback(status: order.status, orderID: order.orderID, clientOrderID: order.clientOrderID, controlKey: controlKey)),
+                ]
+                if let message = order.errorMessage { items.append(URLQueryItem(name: "error_message", value: message)) }
+                components.percentEncodedQuery = items.map { PaynetOAuth.encode($0.name) + "=" + PaynetOAuth.encode($0.value ?? "") }.joined(separator: "&")
+                if let url = components.string { storage.callbacks.append(PaynetCallback(url: url, attempts: 0, dueAtMillis: now)) }
+            }
+        }
+    }
+
+    func dueCallbacks(now: Int64) -> [PaynetCallback] {
+        state.storage.withLock { storage in
+            let due = storage.callbacks.filter { $0.dueAtMillis <= now }
+            storage.callbacks.removeAll { $0.dueAtMillis <= now }
+            return due
+        }
+    }
+
+    /// Sends one GET callback; retried on anything but a 200, at most 30 times.
+    func deliver(_ callback: PaynetCallback, client: HTTPClient) async {
+        var request = HTTPClientRequest(url: callback.url)
+        request.method = .GET
+        var delivered = false
+        if let response = try? await client.execute(request, timeout: .seconds(10)) {
+            delivered = response.status.code == 200
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+        }
+        guard !delivered, callback.attempts < 30 else { return }
+        var retry = callback
+        retry.attempts += 1
+        retry.dueAtMillis = Clock.nowMillis() + callbackStepMillis * Int64(retry.attempts)
+        state.storage.withLock { $0.callbacks.append(retry) }
+    }
+}

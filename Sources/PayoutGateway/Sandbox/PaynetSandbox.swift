@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+import _CryptoExtras
+
+/// A simulator of a PaynetEasy v4 provider (Payneteasy, Cardzo, Billblend …), mounted at `/{id}/{pathPrefix}`.
+public struct PaynetSandbox: Sendable {
+    /// What a repeated client_orderid does (providers differ; nothing is documented).
+    public enum DuplicatePolicy: String, Sendable {
+        case reject
+        case newOrder = "new_order"
+    }
+
+    public let id: String
+    public let pathPrefix: String
+    public let login: String
+    public let controlKey: String
+    public let privateKeyPEM: String
+    public let publicKeyPEM: String
+    public var processingMillis: Int64 = 1_500
+    public var callbackStepMillis: Int64 = 1_000
+    public var faultDelayMillis: Int64 = 40_000
+    /// Status polls after payout-check before the order-stage becomes `payout_check_validated`.
+    public var validateAfterPolls = 1
+    public var duplicatePolicy = DuplicatePolicy.reject
+    let state: PaynetSandboxState
+
+    public init(id: String, pathPrefix: String = "paynet") throws {
+        self.id = id
+        self.pathPrefix = pathPrefix
+        self.login = "merchant_" + Identifier.random(length: 8)
+        self.controlKey = UUID().uuidString
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        self.privateKeyPEM = key.pkcs8PEMRepresentation
+        self.publicKeyPEM = key.publicKey.pemRepresentation
+        self.state = PaynetSandboxState()
+    }
+
+    /// The base URL an adapter uses for this simulator on `port`.
+    public func baseURL(port: Int) -> String { "http://127.0.0.1:\(port)/\(id)/\(pathPrefix)" }
+
+    public func inject(_ faults: [SandboxFault]) {
+        state.storage.withLock { $0.faults.append(contentsOf: faults) }
+    }
+
+    public func setFaultRate(_ rate: Double) {
+        state.storage.withLock { $0.faultRate = max(0, min(1, rate)) }
+    }
+
+    /// Every order and how many times it paid out.
+    public func ledger() -> [SandboxLedgerLine] {
+        state.storage.withLock { storage in
+            storage.order.compactMap { storage.orders[$0] }.map {
+                SandboxLedgerLine(provider: id, invoiceID: $0.orderID, reference: $0.clientOrderID, status: $0.status,
+                                  currency: $0.currency, amountMinor: $0.amountMinor, payouts: $0.payouts)
+            }
+        }
+    }
+
+    /// The receiver form URL of an order (what `redirect-to` points at).
+    func receiverFormPath(_ orderID: String) -> String { "/\(id)/\(pathPrefix)/receiver-form/\(orderID)" }
+}
+
+/// One simulated order.
+struct PaynetOrder: Sendable {
+    var orderID: String
+    var clientOrderID: String
+    var amountMinor: Int64
+    var currency: String
+    var exponent: Int
+    var bankCheck: Bool
+    var status: String
+    var stage: String
+    var finalStatus: String
+    var errorMessage: String?
+    var errorCode: String?
+    var needsReceiverForm: Bool
+    var neverValidates: Bool
+    var polls = 0
+    var dueAtMillis: Int64?
+    var visibleAtMillis: Int64
+    var callbackURL: String?
+    var redirectTo: String?
+    var payouts = 0
+    var lastSerial: String
+}
+
+/// A GET callback waiting for delivery.
+struct PaynetCallback: Sendable {
+    var url: String
+    var attempts: Int
+    var dueAtMillis: Int64
+}
+
+final class PaynetSandboxState: Sendable {
+    struct Storage {
+        var orders: [String: PaynetOrder] = [:]
+        var order: [String] = []
+        var byClientOrderID: [String: [String]] = [:]
+        var nextOrderID = 7_000_000
+        var faults: [SandboxFault] = []
+        var faultRate = 0.0
+        var callbacks: [PaynetCallback] = []
+    }
+
+    let storage = Mutex(Storage())
+}
