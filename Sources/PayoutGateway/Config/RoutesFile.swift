@@ -44,7 +44,7 @@ public struct ServiceDefinition: Sendable, Codable {
 }
 
 /// One destination field of a service, as the dialect's prerequest describes it.
-public struct FieldDefinition: Sendable, Codable {
+public struct FieldDefinition: Sendable, Codable, Hashable {
     public var key: String
     public var type: String?
     public var required: Bool?

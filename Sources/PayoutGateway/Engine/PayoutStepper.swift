@@ -202,6 +202,11 @@ struct PayoutStepper: Sendable {
         case .found(let snapshot):
             attempt.state = AttemptState.created.rawValue
             attempt.lookupMisses = 0
+            if let mismatch = mismatch(snapshot, work.payout) {
+                // Adopted by our reference, yet not what we asked for: keep it, and tell operators.
+                logger.error("adopted provider payout differs from ours", metadata: ["payout.id": "\(work.payout.id)", "provider.id": "\(adapter.id)", "mismatch": "\(mismatch)"])
+                work.events.append(event(work.payout.id, "adopted_mismatch", ["provider_id": .string(adapter.id), "fields": .string(mismatch)]))
+            }
             apply(&work, attempt: &attempt, snapshot: snapshot, adapter: adapter)
         case .failed(let reason):
             work.payout.pendingReason = "status unknown: \(reason)"
@@ -267,11 +272,11 @@ struct PayoutStepper: Sendable {
             attempt.state = AttemptState.ambiguous.rawValue
             attempt.lookupMisses = 0
             schedule(&work, after: 0)
-        case .ambiguous(let reason):
+        case .ambiguous(let reason, let retryAfter):
             attempt.state = AttemptState.ambiguous.rawValue
             attempt.lookupMisses = 0
             work.payout.pendingReason = "provider answer unclear: \(reason)"
-            schedule(&work, after: settings.ambiguousLookupDelayMillis)
+            schedule(&work, after: max(settings.ambiguousLookupDelayMillis, retryAfter ?? 0))
         case .notSent(let reason):
             if hasOtherCandidates {
                 attempt.state = AttemptState.rejected.rawValue
@@ -376,9 +381,19 @@ struct PayoutStepper: Sendable {
         case .accepted(let snapshot): return "accepted \(snapshot.rawStatus)"
         case .rejected(let reason): return "rejected: \(reason)"
         case .duplicate: return "duplicate"
-        case .ambiguous(let reason): return "ambiguous: \(reason)"
+        case .ambiguous(let reason, _): return "ambiguous: \(reason)"
         case .notSent(let reason): return "not sent: \(reason)"
         }
+    }
+
+    /// Which of amount, currency and service differ between a provider's payout and ours (nil when none do).
+    func mismatch(_ snapshot: ProviderSnapshot, _ payout: PayoutRecord) -> String? {
+        var fields: [String] = []
+        if let amount = snapshot.amountMinor, amount != payout.amountMinor { fields.append("amount") }
+        if let currency = snapshot.currency, currency != payout.currency { fields.append("currency") }
+        if let service = snapshot.service, let provider = runtime.snapshot.table.providers[snapshot.providerID ?? ""],
+           service != (provider.services[payout.service]?.code ?? payout.service) { fields.append("service") }
+        return fields.isEmpty ? nil : fields.joined(separator: ",")
     }
 
     static func kind(_ outcome: SubmitOutcome) -> String {

@@ -52,8 +52,10 @@ struct ProviderCallbackRoutes: Sendable {
 
     func receiveJSONAPI(_ request: Request, raw: Data, provider: ProviderConfig) async throws -> Response {
         let signature = request.headers[.init("X-Signature")!] ?? ""
-        let secrets = [provider.credential("callback_secret"), provider.credential("callback_secret_test")].compactMap { $0 }
-        guard !signature.isEmpty, secrets.contains(where: { Digest.constantTimeEquals(Digest.callbackSignature(secret: $0, body: raw), signature) }) else {
+        // The secret of the invoice's mode: test invoices are signed with the test secret, live ones with the live one.
+        let testMode = (try? JSONCoding.decode(JSONValue.self, from: raw))?["data"].map { JSONAPIAdapter.attributes($0)["test_mode"]?.boolValue ?? false } ?? false
+        let secret = testMode ? (provider.credential("callback_secret_test") ?? provider.credential("callback_secret")) : provider.credential("callback_secret")
+        guard !signature.isEmpty, let secret, Digest.constantTimeEquals(Digest.callbackSignature(secret: secret, body: raw), signature) else {
             services.logger.warning("provider callback with a bad signature refused", metadata: ["provider.id": "\(provider.id)"])
             throw APIError.http(.forbidden)
         }

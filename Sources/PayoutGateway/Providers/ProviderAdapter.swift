@@ -48,6 +48,10 @@ public struct ProviderSnapshot: Sendable, Hashable {
     public var currency: String?
     /// The provider's id of this request (v4 `serial-number`), kept on the attempt.
     public var serialNumber: String?
+    /// What the provider holds, to check an adopted payout against ours.
+    public var amountMinor: Int64?
+    public var service: String?
+    public var providerID: String?
 
     public init(providerPayoutID: String?, rawStatus: String, outcome: ProviderOutcome, merchantStatus: String,
                 resolution: String? = nil, processedAmountMinor: Int64? = nil, redirectURL: String? = nil,
@@ -73,7 +77,7 @@ public enum SubmitOutcome: Sendable, Hashable {
     /// The provider already has a payout with our reference (409): adopt it after a lookup.
     case duplicate
     /// Unknown whether it was created (5xx, timeout, reset after sending, 429, 400): look up before anything else.
-    case ambiguous(reason: String)
+    case ambiguous(reason: String, retryAfterMillis: Int64? = nil)
     /// Nothing reached the provider (connection refused): safe to retry or fail over at once.
     case notSent(reason: String)
 }

@@ -34,9 +34,22 @@ extension JSONAPISandbox {
                 invoice.updated = max(invoice.updated, now / 1000)
                 storage.invoices[id] = invoice
                 if let url = invoice.callbackURL {
-                    storage.callbacks.append(SandboxCallback(
+                    let callback = SandboxCallback(
                         invoiceID: id, url: url, body: JSONCoding.encodeString(JSONValue.object(["data": resource(invoice, logs: false)])),
-                        attempts: 0, dueAtMillis: now))
+                        attempts: 0, dueAtMillis: now)
+                    switch storage.callbackMode {
+                    case .normal: storage.callbacks.append(callback)
+                    case .duplicate: storage.callbacks += [callback, callback]
+                    case .outOfOrder:
+                        var delayed = callback
+                        delayed.dueAtMillis = now + Int64.random(in: 0...(3 * callbackStepMillis))
+                        storage.callbacks.append(delayed)
+                    case .merged:
+                        storage.callbacks.removeAll { $0.invoiceID == id && $0.attempts == 0 }
+                        var later = callback
+                        later.dueAtMillis = now + callbackStepMillis
+                        storage.callbacks.append(later)
+                    }
                 }
             }
         }

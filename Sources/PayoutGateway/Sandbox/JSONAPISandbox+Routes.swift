@@ -36,6 +36,7 @@ extension JSONAPISandbox {
             let faults = (value["faults"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(SandboxFault.init(rawValue:)) }
             inject(faults)
             if let rate = value["fault_rate"]?.decimalText.flatMap(Double.init) { setFaultRate(rate) }
+            if let mode = value["callbacks"]?.stringValue.flatMap(SandboxCallbackMode.init(rawValue:)) { setCallbackMode(mode) }
             return Response(status: .noContent)
         }
     }

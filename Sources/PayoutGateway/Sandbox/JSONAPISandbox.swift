@@ -51,6 +51,21 @@ public struct JSONAPISandbox: Sendable {
         state.withStorage { $0.faultRate = max(0, min(1, rate)) }
     }
 
+    /// Makes callbacks duplicated, out of order or merged.
+    public func setCallbackMode(_ mode: SandboxCallbackMode) {
+        state.withStorage { $0.callbackMode = mode }
+    }
+
+    /// Changes a service's limits at run time (router tests).
+    public func setLimits(_ code: String, currency: String, min: String, max: String) {
+        state.withStorage { storage in
+            for index in storage.services.indices where storage.services[index].code == code && storage.services[index].currency == currency {
+                storage.services[index].amountMin = min
+                storage.services[index].amountMax = max
+            }
+        }
+    }
+
     /// Marks a service (by code and currency) available or not, for the router's tests.
     public func setAvailable(_ code: String, currency: String, _ available: Bool) {
         state.withStorage { storage in

@@ -47,6 +47,17 @@ public enum SandboxFault: String, Sendable, Codable, CaseIterable {
     case lateVisibility = "late_visibility"
 }
 
+/// How the simulator misbehaves when it sends callbacks.
+public enum SandboxCallbackMode: String, Sendable, Codable {
+    case normal
+    /// Every callback twice.
+    case duplicate
+    /// Random delays, so a later state may arrive first.
+    case outOfOrder = "out_of_order"
+    /// Pending callbacks of an invoice are replaced by its latest state.
+    case merged
+}
+
 /// One invoice in the simulator, with its scripted future.
 struct SandboxInvoice: Sendable {
     var id: String
@@ -95,6 +106,7 @@ final class JSONAPISandboxState: Sendable {
         var faults: [SandboxFault] = []
         var faultRate: Double = 0
         var callbacks: [SandboxCallback] = []
+        var callbackMode = SandboxCallbackMode.normal
         var services: [SandboxService]
     }
 

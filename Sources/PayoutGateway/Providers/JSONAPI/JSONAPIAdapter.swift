@@ -9,6 +9,8 @@ public struct JSONAPIAdapter: ProviderAdapter {
     public let baseURL: String
     let accountID: String
     let apiKey: Secret
+    let publicKey: Secret?
+    let callbackSecrets: (live: Secret?, test: Secret?)
     let autoProcess: Bool
     let timeoutSeconds: Double
     let http: ProviderHTTP
@@ -21,6 +23,8 @@ public struct JSONAPIAdapter: ProviderAdapter {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.accountID = config.credential("account_id") ?? ""
         self.apiKey = Secret(config.credential("api_key") ?? "")
+        self.publicKey = config.credential("public_key").map(Secret.init)
+        self.callbackSecrets = (config.credential("callback_secret").map(Secret.init), config.credential("callback_secret_test").map(Secret.init))
         self.autoProcess = config.autoProcess
         self.timeoutSeconds = config.timeoutSeconds
         self.http = http
@@ -84,9 +88,10 @@ public struct JSONAPIAdapter: ProviderAdapter {
             }
             if matching.isEmpty { return .absent }
             if matching.count > 1 { return .failed(reason: "several invoices carry one reference") }
-            guard let snapshot = Self.snapshot(matching[0], exponent: nil) else {
+            guard var snapshot = Self.snapshot(matching[0], exponent: nil) else {
                 return .failed(reason: "status lookup answer has no status")
             }
+            snapshot.providerID = id
             return .found(snapshot)
         }
     }
@@ -97,7 +102,7 @@ public struct JSONAPIAdapter: ProviderAdapter {
             return .notSent(reason: reason)
         case .lost(let reason):
             return .ambiguous(reason: reason)
-        case .response(let status, _, let body):
+        case .response(let status, let headers, let body):
             switch status {
             case 200, 201, 202:
                 guard let document = try? JSONCoding.decode(JSONValue.self, from: body),
@@ -107,6 +112,8 @@ public struct JSONAPIAdapter: ProviderAdapter {
                 return .accepted(snapshot)
             case 409:
                 return .duplicate
+            case 429:
+                return .ambiguous(reason: "answered 429", retryAfterMillis: Self.retryAfter(headers))
             case 401, 403, 404, 405, 415, 422:
                 return .rejected(reason: Self.errorSummary(status: status, body: body))
             default:
@@ -114,6 +121,14 @@ public struct JSONAPIAdapter: ProviderAdapter {
                 return .ambiguous(reason: "answered \(status)")
             }
         }
+    }
+
+    /// `Retry-After` in seconds (the HTTP-date form is not used by these providers), capped at an hour.
+    static func retryAfter(_ headers: [(String, String)]) -> Int64? {
+        guard let value = headers.first(where: { $0.0.lowercased() == "retry-after" })?.1,
+              let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds >= 0
+        else { return nil }
+        return Int64(min(seconds, 3600) * 1000)
     }
 
     /// `data` as an object or an array (the filter answer's shape is not settled).
@@ -140,9 +155,15 @@ public struct JSONAPIAdapter: ProviderAdapter {
             processedMinor = try? MinorUnits.parse(text, exponent: exponent ?? currency.exponent)
         }
         let resolution = attributes["resolution"]?.stringValue
-        return ProviderSnapshot(
+        var snapshot = ProviderSnapshot(
             providerPayoutID: resource["id"]?.stringValue, rawStatus: raw, outcome: outcome,
-            merchantStatus: merchantStatus, resolution: resolution, processedAmountMinor: processedMinor)
+            merchantStatus: merchantStatus, resolution: resolution, processedAmountMinor: processedMinor,
+            currency: attributes["currency"]?.stringValue)
+        if let code = attributes["currency"]?.stringValue, let currency = Currency(code: code), let amount = attributes["amount"]?.decimalText {
+            snapshot.amountMinor = try? MinorUnits.parse(amount, exponent: currency.exponent)
+        }
+        snapshot.service = resource["relationships"]?["payout-service"]?["data"]?["id"]?.stringValue ?? attributes["service"]?.stringValue
+        return snapshot
     }
 
     /// A short, secret-free summary of an error answer (array or field-keyed object shapes).
