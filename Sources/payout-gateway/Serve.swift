@@ -39,6 +39,11 @@ struct Serve: AsyncParsableCommand {
         if let hosts = env("PAYOUT_GATEWAY_WEBHOOK_HOSTS") {
             configuration.engine.webhookAllowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         }
+        if let token = env("PAYOUT_GATEWAY_ADMIN_TOKEN") {
+            configuration.adminToken = Secret(token)
+        } else if let file = env("PAYOUT_GATEWAY_ADMIN_TOKEN_FILE"), let token = SecretResolver().resolve(.file(file)) {
+            configuration.adminToken = Secret(token)
+        }
         if let key = env("PAYOUT_GATEWAY_DEMO_API_KEY") { configuration.demoMerchant?.apiKey = Secret(key) }
 
         let app: GatewayApp
@@ -52,6 +57,7 @@ struct Serve: AsyncParsableCommand {
                 payout-gateway demo: providers are the built-in sandbox on 127.0.0.1:\(app.sandboxPort ?? 0).
                 demo merchant (Basic auth for /api): account_id=\(demo.accountID) api_key=\(demo.apiKey.value)
                 public_key=\(demo.publicKey) callback_secret=\(demo.callbackSecret.value)
+                operator token (Bearer, /admin): \(app.adminToken?.value ?? "-")
                 listening on http://\(configuration.host):\(configuration.port)
 
                 """.utf8))

@@ -10,7 +10,7 @@ struct JSONAPIProviderTests {
     static let twoProviders = """
         {"services":[{"code":"test_usd","method":"test","currencies":["USD"],"fields":[{"key":"account","required":true,"regexp":"^\\\\d{1,15}$"}]}],
          "providers":[
-           {"id":"alpha","dialect":"jsonapi","base_url":"sandbox","poll_interval_seconds":0.1,"services":{"test_usd":{"code":"not_offered"}}},
+           {"id":"alpha","dialect":"jsonapi","base_url":"sandbox","poll_interval_seconds":0.1,"services":{"test_usd":{"field_map":{"account":"acct"}}}},
            {"id":"beta","dialect":"jsonapi","base_url":"sandbox","poll_interval_seconds":0.1,"auto_process":true,"services":{"test_usd":{}}}],
          "routes":[{"id":"test","match":{"service":"test_usd"},"providers":["alpha","beta"]}]}
         """

@@ -5,15 +5,26 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// The assembled gateway: the HTTP application plus handles that operators' tools and tests use.
 public struct GatewayApp: Sendable {
     public let application: Application<RouterResponder<BasicRequestContext>>
+    /// Every service in start order (servers before the workers that call them).
+    public let services: [any Service]
+    /// This process's id, answered by `/health` (tells instances apart).
+    public let instanceID: String
+    let logger: Logger
+    let backend: any SQLBackend
+    let client: HTTPClient
     public let store: any PayoutStore
     public let runtime: GatewayRuntime
     public let sandbox: SandboxServer?
     public let sandboxPort: Int?
     public let demoMerchant: GatewayConfiguration.DemoMerchant?
+    /// The operator token for `/admin` (generated in demo mode).
+    public let adminToken: Secret?
+    public let reloader: RoutesReloader
 }
 
 /// Paths the merchant API serves, for 405 answers on other methods.
@@ -29,6 +40,8 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
     ("/callbacks/:provider", [.get, .post]),
     ("/health", [.get]),
     ("/metrics", [.get]),
+    ("/admin/routes/reload", [.post]),
+    ("/admin/routes/explain", [.get]),
 ]
 
 /// Builds the gateway from its configuration: store, routes, sandbox (demo), engine, webhooks and the merchant API.
@@ -119,30 +132,39 @@ private func assemble(
 
     // Merchant API
     let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil)
-    let router = buildRouter(front)
+    let reloader = RoutesReloader(
+        path: configuration.routesPath, runtime: runtime, http: http, sandbox: sandbox, sandboxPort: sandboxPort,
+        pollMillis: configuration.routesPollMillis, logger: logger)
+    let adminToken = configuration.adminToken ?? (sandbox != nil ? Secret("adm_" + Identifier.secret()) : nil)
+    let instanceID = "gw-" + Identifier.random(length: 12)
+    let router = buildRouter(front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime), instanceID: instanceID)
 
-    var services: [any Service] = [HTTPClientService(client: client), StoreService(backend: backend)]
-    if let sandbox, let sandboxPort {
-        let sandboxApp = Application(
-            router: sandbox.buildRouter(),
-            configuration: .init(address: .hostname("127.0.0.1", port: sandboxPort), serverName: "payout-sandbox"),
-            logger: logger)
-        services.append(sandboxApp)
-        services.append(sandbox.clock(client: client, logger: logger))
-    }
-    services.append(PayoutEngine(store: store, runtime: runtime, sealer: sealer, settings: engineSettings, logger: logger))
-    services.append(WebhookDispatcher(store: store, http: http, sealer: sealer, settings: engineSettings, logger: logger))
-
+    // One ServiceGroup stops services in reverse order: the workers that call servers (webhooks, engine,
+    // sandbox clock) stop first, then the HTTP servers drain, then the store and the HTTP client close.
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payout-gateway"),
-        services: services,
         logger: logger)
-    return GatewayApp(application: application, store: store, runtime: runtime, sandbox: sandbox, sandboxPort: sandboxPort, demoMerchant: demo)
+    var services: [any Service] = [HTTPClientService(client: client), StoreService(backend: backend)]
+    if let sandboxPort, let sandbox {
+        services.append(Application(
+            router: sandbox.buildRouter(),
+            configuration: .init(address: .hostname("127.0.0.1", port: sandboxPort), serverName: "payout-sandbox"),
+            logger: logger))
+    }
+    services.append(application)
+    if let sandbox { services.append(sandbox.clock(client: client, logger: logger)) }
+    services.append(ServicesRefresher(runtime: runtime, cache: runtime.servicesCache, logger: logger))
+    services.append(reloader)
+    services.append(PayoutEngine(store: store, runtime: runtime, sealer: sealer, settings: engineSettings, logger: logger))
+    services.append(WebhookDispatcher(store: store, http: http, sealer: sealer, settings: engineSettings, logger: logger))
+    return GatewayApp(
+        application: application, services: services, instanceID: instanceID, logger: logger, backend: backend, client: client, store: store, runtime: runtime, sandbox: sandbox, sandboxPort: sandboxPort, demoMerchant: demo,
+        adminToken: adminToken, reloader: reloader)
 }
 
 /// The merchant API, public API, provider callbacks, health and metrics on one router.
-func buildRouter(_ front: FrontServices) -> Router<BasicRequestContext> {
+func buildRouter(_ front: FrontServices, admin: AdminRoutes? = nil, instanceID: String = "") -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
@@ -150,7 +172,8 @@ func buildRouter(_ front: FrontServices) -> Router<BasicRequestContext> {
     PublicInvoiceRoutes(services: front).register(on: router)
     CatalogueRoutes(services: front).register(on: router)
     ProviderCallbackRoutes(services: front).register(on: router)
-    router.get("/health") { _, _ in Response.json(["status": "ok"]) }
+    (admin ?? AdminRoutes(adminToken: nil, reloader: nil, runtime: front.runtime)).register(on: router)
+    router.get("/health") { _, _ in Response.json(["status": "ok", "instance": .string(instanceID)]) }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: GatewayMetrics.exposition())))
     }
@@ -181,10 +204,9 @@ extension RoutingTable {
 
 extension ProviderConfig {
     func with(credentials: [String: Secret]) -> ProviderConfig {
-        ProviderConfig(
-            id: id, dialect: dialect, baseURL: baseURL, isSandbox: isSandbox, credentials: credentials, services: services,
-            autoProcess: autoProcess, testMode: testMode, timeoutSeconds: timeoutSeconds,
-            pollIntervalSeconds: pollIntervalSeconds, enabled: enabled, paynet: paynet)
+        var copy = self
+        copy.credentials = credentials
+        return copy
     }
 }
 
@@ -219,9 +241,27 @@ public enum FreePort {
 }
 
 extension GatewayApp {
-    /// Runs until SIGTERM/SIGINT: stops accepting, lets in-flight requests finish, stops services, returns.
+    /// The gateway's one ServiceGroup.
+    public func serviceGroup(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+    }
+
+    /// Runs until SIGTERM/SIGINT: the workers stop between steps, the server stops accepting and lets in-flight
+    /// requests finish, then the store and the HTTP client close.
     public func run() async throws {
-        try await application.runService()
+        do {
+            try await serviceGroup().run()
+        } catch {
+            await close()
+            throw error
+        }
+        await close()
+    }
+
+    /// Closes the store and the HTTP client if the service group did not (safe to call more than once).
+    public func close() async {
+        await backend.shutdown()
+        try? await client.shutdown()
     }
 }
 

@@ -18,10 +18,16 @@ public struct RoutesFile: Sendable, Codable {
     public struct Defaults: Sendable, Codable {
         public var pollIntervalSeconds: Double?
         public var timeoutSeconds: Double?
+        public var servicesRefreshSeconds: Double?
+        public var servicesMaxAgeSeconds: Double?
+        public var eligibilityFlags: [String]?
 
         enum CodingKeys: String, CodingKey {
             case pollIntervalSeconds = "poll_interval_seconds"
             case timeoutSeconds = "timeout_seconds"
+            case servicesRefreshSeconds = "services_refresh_seconds"
+            case servicesMaxAgeSeconds = "services_max_age_seconds"
+            case eligibilityFlags = "eligibility_flags"
         }
     }
 }
@@ -75,9 +81,17 @@ public struct ProviderDefinition: Sendable, Codable {
     public var enabled: Bool?
     /// PaynetEasy v4 settings (flow, endpoints per currency, status API, signature, JSON answers).
     public var paynet: PaynetOptions?
+    /// JSON:API: how often the services list is read, and how old it may get before the provider is not eligible.
+    public var servicesRefreshSeconds: Double?
+    public var servicesMaxAgeSeconds: Double?
+    /// JSON:API: which of `available`, `active`, `enabled` must be true (default available and enabled).
+    public var eligibilityFlags: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id, dialect, credentials, services, enabled, paynet
+        case servicesRefreshSeconds = "services_refresh_seconds"
+        case servicesMaxAgeSeconds = "services_max_age_seconds"
+        case eligibilityFlags = "eligibility_flags"
         case baseURL = "base_url"
         case autoProcess = "auto_process"
         case testMode = "test_mode"
@@ -86,6 +100,13 @@ public struct ProviderDefinition: Sendable, Codable {
     }
 
     public var isSandbox: Bool { baseURL == "sandbox" }
+}
+
+/// How a route orders its eligible providers.
+public enum RouteStrategy: String, Sendable, Codable, Hashable {
+    case ordered
+    case weighted
+    case lowestFee = "lowest_fee"
 }
 
 /// How one provider serves one gateway service.
@@ -111,6 +132,9 @@ public struct RouteDefinition: Sendable, Codable {
     public var id: String
     public var match: Match
     public var providers: [String]
+    /// `ordered` (default), `weighted` (by `weights`, stable per payout) or `lowest_fee` (from the services list).
+    public var strategy: RouteStrategy?
+    public var weights: [String: Int]?
 
     public struct Match: Sendable, Codable {
         public var service: String

@@ -90,6 +90,7 @@ struct PayoutStepper: Sendable {
         work = Work(payout: work.payout)
 
         let outcome = await adapter.submit(request)
+        recordHealth(providerID, outcome)
         GatewayMetrics.providerCall(providerID, call: "submit", outcome: Self.kind(outcome))
         work.events.append(event(work.payout.id, "provider_submit", ["provider_id": .string(providerID), "outcome": .string(describe(outcome))]))
         try await applySubmit(&work, attempt: &attempt, outcome: outcome, adapter: adapter, hasOtherCandidates: hasOtherCandidates(work.payout, tried: tried.union([providerID])))
@@ -137,6 +138,7 @@ struct PayoutStepper: Sendable {
                 if !PayoutStatus.isFinal(work.payout.status) { setStatus(&work, PayoutStatus.processing, resolution: "ok") }
                 guard let currency = Currency(code: work.payout.currency) else { return }
                 let outcome = await adapter.confirm(reference: attempt.reference, providerPayoutID: providerPayoutID, currency: currency)
+                recordHealth(adapter.id, outcome)
                 GatewayMetrics.providerCall(adapter.id, call: "confirm", outcome: Self.kind(outcome))
                 work.events.append(event(work.payout.id, "provider_confirm", ["provider_id": .string(adapter.id), "outcome": .string(describe(outcome))]))
                 switch outcome {
@@ -167,6 +169,7 @@ struct PayoutStepper: Sendable {
 
     func poll(_ work: inout Work, attempt: inout AttemptRecord, adapter: any ProviderAdapter) async throws {
         let lookup = await adapter.lookup(reference: attempt.reference, providerPayoutID: attempt.providerPayoutId)
+        recordHealth(adapter.id, lookup)
         switch lookup {
         case .found(let snapshot):
             if snapshot.outcome == .awaitingConfirmation, attempt.confirmSent {
@@ -196,6 +199,7 @@ struct PayoutStepper: Sendable {
 
     func resolveByLookup(_ work: inout Work, attempt: inout AttemptRecord, adapter: any ProviderAdapter) async throws {
         let lookup = await adapter.lookup(reference: attempt.reference, providerPayoutID: attempt.providerPayoutId)
+        recordHealth(adapter.id, lookup)
         work.events.append(event(work.payout.id, "provider_lookup", ["provider_id": .string(adapter.id), "outcome": .string(describe(lookup))]))
         let now = Clock.nowMillis()
         switch lookup {
@@ -239,6 +243,7 @@ struct PayoutStepper: Sendable {
                 guard try await commit(work, keepLease: true) else { return }
                 work = Work(payout: work.payout)
                 let outcome = await adapter.submit(request)
+                recordHealth(adapter.id, outcome)
                 GatewayMetrics.providerCall(adapter.id, call: "submit", outcome: Self.kind(outcome))
                 work.events.append(event(work.payout.id, "provider_submit", ["provider_id": .string(adapter.id), "outcome": .string(describe(outcome)), "send": .number(Decimal(attempt.sends))]))
                 let tried = Set(try await store.attempts(payoutId: work.payout.id).map(\.providerId))
@@ -344,6 +349,18 @@ struct PayoutStepper: Sendable {
     }
 
     // MARK: Helpers
+
+    /// 5xx, timeouts and lost connections count against a provider's breaker; any clear answer resets it.
+    func recordHealth(_ providerID: String, _ outcome: SubmitOutcome) {
+        switch outcome {
+        case .ambiguous, .notSent: runtime.health.record(providerID, success: false)
+        case .accepted, .rejected, .duplicate: runtime.health.record(providerID, success: true)
+        }
+    }
+
+    func recordHealth(_ providerID: String, _ outcome: LookupOutcome) {
+        if case .failed = outcome { runtime.health.record(providerID, success: false) } else { runtime.health.record(providerID, success: true) }
+    }
 
     static let confirmRefused = "confirm refused: "
     static let confirmUnclear = "confirm unclear"

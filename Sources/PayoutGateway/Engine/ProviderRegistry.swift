@@ -10,9 +10,20 @@ public final class GatewayRuntime: Sendable {
     }
 
     private let current: Mutex<Snapshot>
+    /// Provider breakers and services lists outlive reloads.
+    public let health: ProviderHealth
+    public let servicesCache: ServicesCache
 
-    public init(_ snapshot: Snapshot) {
+    public init(_ snapshot: Snapshot, health: ProviderHealth = ProviderHealth(), servicesCache: ServicesCache = ServicesCache()) {
         self.current = Mutex(snapshot)
+        self.health = health
+        self.servicesCache = servicesCache
+    }
+
+    /// A router over the current table and the current services lists and health.
+    public func router(nowMillis: Int64 = Clock.nowMillis()) -> PayoutRouter {
+        PayoutRouter(table: snapshot.table, conditions: RoutingConditions(
+            services: servicesCache.snapshot(), unhealthy: health.unhealthy(nowMillis: nowMillis), nowMillis: nowMillis))
     }
 
     public var snapshot: Snapshot { current.withLock { $0 } }

@@ -45,6 +45,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         return APIError(status: .conflict, body: .object(body))
     }
 
+    /// The error document as text (no internals are ever in it).
+    public var summary: String { body.jsonString() }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = Response.json(body, status: status)
         response.headers.append(contentsOf: headers)

@@ -18,7 +18,8 @@ struct CatalogueRoutes: Sendable {
     }
 
     func entries(merchantID: String?) -> [Entry] {
-        let table = services.runtime.snapshot.table
+        let router = services.runtime.router()
+        let table = router.table
         var result: [Entry] = []
         for service in table.services {
             for code in service.currencies {
@@ -35,11 +36,25 @@ struct CatalogueRoutes: Sendable {
                               mapping.currencies?.contains(code) ?? true,
                               services.runtime.snapshot.adapters[providerID] != nil
                         else { continue }
+                        // The provider's own services list (JSON:API) narrows availability and limits.
+                        var listedMin: Int64?
+                        var listedMax: Int64?
+                        if provider.dialect == .jsonapi, let listed = router.listedService(provider, service: service.code, currency: currency) {
+                            switch listed {
+                            case .failure: continue
+                            case .success(let info?):
+                                guard provider.eligibilityFlags.allSatisfy({ PayoutRouter.flag($0, of: info) }) else { continue }
+                                listedMin = info.amountMin.flatMap { try? MinorUnits.parseSigned($0, exponent: currency.exponent) }
+                                listedMax = info.amountMax.flatMap { try? MinorUnits.parseSigned($0, exponent: currency.exponent) }.flatMap { $0 > 0 ? $0 : nil }
+                            case .success(nil): break
+                            }
+                        }
                         available = true
-                        mins.append(max(mapping.amountMin?.minor(exponent: currency.exponent) ?? 1, route.amountMin?.minor(exponent: currency.exponent) ?? 1))
+                        mins.append([mapping.amountMin?.minor(exponent: currency.exponent), route.amountMin?.minor(exponent: currency.exponent), listedMin]
+                            .compactMap { $0 }.max() ?? 1)
                         let providerMax = mapping.amountMax?.minor(exponent: currency.exponent)
                         let routeMax = route.amountMax?.minor(exponent: currency.exponent)
-                        maxes.append([providerMax, routeMax].compactMap { $0 }.min())
+                        maxes.append([providerMax, routeMax, listedMax].compactMap { $0 }.min())
                     }
                 }
                 var low = mins.min()
@@ -134,8 +149,7 @@ struct CatalogueRoutes: Sendable {
                 throw APIError.validation("amount", "This value should be a valid amount in \(code).")
             }
         }
-        let table = services.runtime.snapshot.table
-        let router = PayoutRouter(table: table)
+        let router = services.runtime.router()
         var offered: [String: JSONValue] = [:]
         var methods: [String: JSONValue] = [:]
         for entry in entries(merchantID: merchant.id) where entry.currency == currency && entry.available {

@@ -53,20 +53,22 @@ struct InvoiceRoutes: Sendable {
         let table = services.runtime.snapshot.table
         let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: services.defaultTestMode)
 
+        let payoutID = Identifier.make("cpoi_")
         let decision: RouteDecision
         do {
-            decision = try PayoutRouter(table: table).decide(
-                service: input.service.code, currency: input.currency, amountMinor: input.amountMinor, merchantID: merchant.id)
+            decision = try services.runtime.router().decide(
+                service: input.service.code, currency: input.currency, amountMinor: input.amountMinor, merchantID: merchant.id,
+                reference: payoutID)
         } catch {
             if let existing = try await services.store.payout(merchantId: merchant.id, referenceId: input.referenceId) {
                 return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
             }
-            throw APIError.validation("service", "No provider can pay out \(input.service.code) in \(input.currency.code) for this amount right now.")
+            throw APIError.validation("service", "No provider can pay out \(input.service.code) in \(input.currency.code) for this amount right now (\(error.reason)).")
         }
 
         let now = Clock.nowMillis()
         let payout = PayoutRecord(
-            id: Identifier.make("cpoi_"), merchantId: merchant.id, referenceId: input.referenceId,
+            id: payoutID, merchantId: merchant.id, referenceId: input.referenceId,
             status: PayoutStatus.created, resolution: "ok", service: input.service.code, method: input.service.method,
             currency: input.currency.code, amountMinor: input.amountMinor, feeMinor: 0, testMode: input.testMode,
             description: input.description, fieldsMasked: JSONCoding.encodeString(Masking.maskFields(input.fields)),

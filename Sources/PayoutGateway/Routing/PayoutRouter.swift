@@ -1,49 +1,82 @@
+import Foundation
+
 /// What the router decided for one payout: the candidates in order and why every other provider was left out.
 public struct RouteDecision: Sendable, Codable, Hashable {
     public var routeID: String?
+    public var strategy: String?
     public var candidates: [String]
     public var skipped: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case routeID = "route_id"
-        case candidates, skipped
+        case strategy, candidates, skipped
     }
 }
 
 /// Why no provider can take a payout.
 public struct NoRouteError: Error, Sendable, CustomStringConvertible {
     public let reason: String
+    public let skipped: [String: String]
     public var description: String { reason }
 }
 
-/// Picks the providers for a payout from the routing table: first matching route, then per-provider eligibility.
-public struct PayoutRouter: Sendable {
-    public let table: RoutingTable
+/// The run-time facts the router weighs besides routes.json: cached services lists and provider health.
+public struct RoutingConditions: Sendable {
+    public var services: [String: CachedServices]
+    public var unhealthy: [String: String]
+    public var nowMillis: Int64
 
-    public init(table: RoutingTable) {
-        self.table = table
+    public init(services: [String: CachedServices] = [:], unhealthy: [String: String] = [:], nowMillis: Int64 = Clock.nowMillis()) {
+        self.services = services
+        self.unhealthy = unhealthy
+        self.nowMillis = nowMillis
     }
 
-    public func decide(service: String, currency: Currency, amountMinor: Int64, merchantID: String?) throws(NoRouteError) -> RouteDecision {
+    /// Static view: routes.json only (the offline `routes explain`).
+    public static let none = RoutingConditions()
+}
+
+/// Picks the providers for a payout: the first matching route, minus providers not eligible by routes.json limits,
+/// the cached services list and health, ordered by the route's strategy. Deterministic for a given state.
+public struct PayoutRouter: Sendable {
+    public let table: RoutingTable
+    public let conditions: RoutingConditions
+
+    public init(table: RoutingTable, conditions: RoutingConditions = .none) {
+        self.table = table
+        self.conditions = conditions
+    }
+
+    /// - Parameter reference: a stable key of the payout (weighted routes spread by it).
+    public func decide(service: String, currency: Currency, amountMinor: Int64, merchantID: String?, reference: String = "") throws(NoRouteError) -> RouteDecision {
         guard let route = table.routes.first(where: { matches($0, service: service, currency: currency, amountMinor: amountMinor, merchantID: merchantID) }) else {
-            throw NoRouteError(reason: "no route serves \(service) in \(currency.code) for this amount")
+            throw NoRouteError(reason: "no route serves \(service) in \(currency.code) for this amount", skipped: [:])
         }
-        var candidates: [String] = []
+        var eligible: [String] = []
         var skipped: [String: String] = [:]
         for providerID in route.providers {
             if let reason = ineligibility(providerID, service: service, currency: currency, amountMinor: amountMinor) {
                 skipped[providerID] = reason
             } else {
-                candidates.append(providerID)
+                eligible.append(providerID)
             }
         }
         for providerID in table.providers.keys where !route.providers.contains(providerID) {
             skipped[providerID] = "not on route \(route.id)"
         }
-        guard !candidates.isEmpty else {
-            throw NoRouteError(reason: "no provider on route \(route.id) can take \(service) in \(currency.code) for this amount")
+        // Unhealthy providers are ejected, except that the last eligible one is never ejected.
+        let healthy = eligible.filter { conditions.unhealthy[$0] == nil }
+        if !healthy.isEmpty {
+            for providerID in eligible where conditions.unhealthy[providerID] != nil {
+                skipped[providerID] = conditions.unhealthy[providerID]
+            }
+            eligible = healthy
         }
-        return RouteDecision(routeID: route.id, candidates: candidates, skipped: skipped)
+        guard !eligible.isEmpty else {
+            throw NoRouteError(reason: "no provider on route \(route.id) can take \(service) in \(currency.code) for this amount", skipped: skipped)
+        }
+        let ordered = order(eligible, route: route, service: service, currency: currency, amountMinor: amountMinor, reference: reference)
+        return RouteDecision(routeID: route.id, strategy: route.strategy.rawValue, candidates: ordered, skipped: skipped)
     }
 
     func matches(_ route: CompiledRoute, service: String, currency: Currency, amountMinor: Int64, merchantID: String?) -> Bool {
@@ -55,6 +88,7 @@ public struct PayoutRouter: Sendable {
         return true
     }
 
+    /// Why a provider cannot take this payout (nil when it can).
     func ineligibility(_ providerID: String, service: String, currency: Currency, amountMinor: Int64) -> String? {
         guard let provider = table.providers[providerID] else { return "unknown provider" }
         guard provider.enabled else { return "disabled in routes.json" }
@@ -64,6 +98,94 @@ public struct PayoutRouter: Sendable {
         }
         if let min = mapping.amountMin?.minor(exponent: currency.exponent), amountMinor < min { return "below its minimum" }
         if let max = mapping.amountMax?.minor(exponent: currency.exponent), amountMinor > max { return "above its maximum" }
+        if provider.dialect == .jsonapi, let entry = listedService(provider, service: service, currency: currency) {
+            switch entry {
+            case .failure(let reason): return reason.description
+            case .success(let listed):
+                if let listed {
+                    for flag in provider.eligibilityFlags where !Self.flag(flag, of: listed) {
+                        return "services list says \(flag)=false"
+                    }
+                    if let min = listed.amountMin.flatMap({ try? MinorUnits.parseSigned($0, exponent: currency.exponent) }), amountMinor < min {
+                        return "below the provider's listed minimum"
+                    }
+                    if let max = listed.amountMax.flatMap({ try? MinorUnits.parseSigned($0, exponent: currency.exponent) }), max > 0, amountMinor > max {
+                        return "above the provider's listed maximum"
+                    }
+                }
+            }
+        }
         return nil
     }
+
+    /// The provider's listed service for this code and currency: nil inside `.success` when the list was
+    /// never loaded (routes.json limits alone decide), a failure reason when it is stale or lacks the service.
+    func listedService(_ provider: ProviderConfig, service: String, currency: Currency) -> Result<ProviderServiceInfo?, RouteSkip>? {
+        guard let cached = conditions.services[provider.id], cached.fetchedAtMillis > 0 else { return .success(nil) }
+        let age = conditions.nowMillis - cached.fetchedAtMillis
+        if age > Int64(provider.servicesMaxAgeSeconds * 1000) {
+            return .failure(RouteSkip("services list is stale (\(age / 1000) s old)"))
+        }
+        let code = provider.services[service]?.code ?? service
+        guard let listed = cached.services.first(where: { $0.service == code && $0.currency == currency.code }) else {
+            return .failure(RouteSkip("services list has no \(code) in \(currency.code)"))
+        }
+        return .success(listed)
+    }
+
+    static func flag(_ name: String, of service: ProviderServiceInfo) -> Bool {
+        switch name {
+        case "available": return service.available
+        case "active": return service.active
+        case "enabled": return service.enabled
+        default: return true
+        }
+    }
+
+    func order(_ eligible: [String], route: CompiledRoute, service: String, currency: Currency, amountMinor: Int64, reference: String) -> [String] {
+        switch route.strategy {
+        case .ordered:
+            return eligible
+        case .weighted:
+            // A stable draw per payout: the same reference always picks the same first provider.
+            let total = eligible.reduce(0) { $0 + max(route.weights[$1] ?? 0, 0) }
+            guard total > 0 else { return eligible }
+            let digest = Digest.sha256Hex(reference.isEmpty ? UUID().uuidString : reference)
+            var ticket = Int(UInt64(digest.prefix(12), radix: 16)! % UInt64(total))
+            for providerID in eligible {
+                ticket -= max(route.weights[providerID] ?? 0, 0)
+                if ticket < 0 { return [providerID] + eligible.filter { $0 != providerID } }
+            }
+            return eligible
+        case .lowestFee:
+            let fees = eligible.map { ($0, fee($0, service: service, currency: currency, amountMinor: amountMinor)) }
+            return fees.enumerated().sorted { lhs, rhs in
+                let (l, r) = (lhs.element.1 ?? Int64.max, rhs.element.1 ?? Int64.max)
+                return l == r ? lhs.offset < rhs.offset : l < r
+            }.map(\.element.0)
+        }
+    }
+
+    /// The provider's fee for this amount in minor units, from its listed fee_rate (percent), fee_fix, fee_min and fee_max.
+    public func fee(_ providerID: String, service: String, currency: Currency, amountMinor: Int64) -> Int64? {
+        guard let provider = table.providers[providerID],
+              case .success(let listed?)? = listedService(provider, service: service, currency: currency)
+        else { return nil }
+        func minor(_ text: String?) -> Int64 { text.flatMap { try? MinorUnits.parseSigned($0, exponent: currency.exponent) } ?? 0 }
+        let rate = Decimal(string: listed.feeRate ?? "0") ?? 0
+        var proportional = Decimal(amountMinor) * rate / 100
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &proportional, 0, .up)
+        var fee = NSDecimalNumber(decimal: rounded).int64Value + minor(listed.feeFix)
+        fee = max(fee, minor(listed.feeMin))
+        let cap = minor(listed.feeMax)
+        if cap > 0 { fee = min(fee, cap) }
+        return fee
+    }
+}
+
+/// A reason a provider is skipped.
+public struct RouteSkip: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -105,13 +105,21 @@ public struct RoutesCompiler: Sendable {
             if let poll = provider.pollIntervalSeconds, !(poll >= 0.01 && poll <= 3600) {
                 issue("\(path).poll_interval_seconds", "must be in [0.01, 3600]")
             }
-            providers[provider.id] = ProviderConfig(
+            for (fi, flag) in (provider.eligibilityFlags ?? []).enumerated() where !["available", "active", "enabled"].contains(flag) {
+                issue("\(path).eligibility_flags[\(fi)]", "must be available, active or enabled")
+            }
+            var config = ProviderConfig(
                 id: provider.id, dialect: provider.dialect, baseURL: provider.baseURL, isSandbox: provider.isSandbox,
                 credentials: resolved, services: provider.services, autoProcess: provider.autoProcess ?? false,
                 testMode: provider.testMode ?? provider.isSandbox,
                 timeoutSeconds: provider.timeoutSeconds ?? file.defaults?.timeoutSeconds ?? 20,
                 pollIntervalSeconds: provider.pollIntervalSeconds ?? file.defaults?.pollIntervalSeconds ?? 3,
                 enabled: provider.enabled ?? true, paynet: provider.paynet)
+            config.servicesRefreshSeconds = provider.servicesRefreshSeconds ?? file.defaults?.servicesRefreshSeconds ?? 60
+            config.servicesMaxAgeSeconds = provider.servicesMaxAgeSeconds ?? file.defaults?.servicesMaxAgeSeconds ?? 900
+            config.eligibilityFlags = provider.eligibilityFlags ?? file.defaults?.eligibilityFlags ?? ["available", "enabled"]
+            if !(config.servicesRefreshSeconds >= 1), !provider.isSandbox { issue("\(path).services_refresh_seconds", "must be at least 1") }
+            providers[provider.id] = config
         }
 
         var routes: [CompiledRoute] = []
@@ -145,10 +153,29 @@ public struct RoutesCompiler: Sendable {
             }) {
                 issue("\(path)", "unreachable: route \(earlier.id) already matches every \(route.match.service) payout")
             }
-            routes.append(CompiledRoute(
+            if route.strategy == .weighted {
+                for providerID in route.providers where (route.weights?[providerID] ?? 0) <= 0 {
+                    issue("\(path).weights.\(providerID)", "weighted routes need a positive weight for every provider")
+                }
+            }
+            for key in (route.weights ?? [:]).keys where !route.providers.contains(key) {
+                issue("\(path).weights.\(key)", "not a provider of this route")
+            }
+            if Set(route.providers).count != route.providers.count { issue("\(path).providers", "lists a provider twice") }
+            // The same service, currencies, amount range and merchants as an earlier route: never reached.
+            if let twin = routes.first(where: {
+                $0.service == route.match.service && $0.currencies == route.match.currencies.map(Set.init)
+                    && $0.amountMin == min && $0.amountMax == max && $0.merchants == route.match.merchants.map(Set.init)
+            }) {
+                issue("\(path).match", "overlaps route \(twin.id) exactly; it can never match")
+            }
+            var compiled = CompiledRoute(
                 id: route.id, service: route.match.service, currencies: route.match.currencies.map(Set.init),
                 amountMin: min, amountMax: max, merchants: route.match.merchants.map(Set.init),
-                providers: route.providers))
+                providers: route.providers)
+            compiled.strategy = route.strategy ?? .ordered
+            compiled.weights = route.weights ?? [:]
+            routes.append(compiled)
         }
 
         guard issues.isEmpty else { throw RoutesValidationError(issues: issues) }

@@ -36,7 +36,7 @@ public struct ProviderConfig: Sendable {
     public let dialect: ProviderDialect
     public let baseURL: String
     public let isSandbox: Bool
-    public let credentials: [String: Secret]
+    public internal(set) var credentials: [String: Secret]
     public let services: [String: ProviderServiceDefinition]
     public let autoProcess: Bool
     public let testMode: Bool
@@ -44,6 +44,9 @@ public struct ProviderConfig: Sendable {
     public let pollIntervalSeconds: Double
     public let enabled: Bool
     public let paynet: PaynetOptions?
+    public var servicesRefreshSeconds: Double = 60
+    public var servicesMaxAgeSeconds: Double = 900
+    public var eligibilityFlags: [String] = ["available", "enabled"]
 
     public func credential(_ name: String) -> String? { credentials[name]?.value }
 }
@@ -57,6 +60,8 @@ public struct CompiledRoute: Sendable {
     public let amountMax: DecimalLimit?
     public let merchants: Set<String>?
     public let providers: [String]
+    public var strategy: RouteStrategy = .ordered
+    public var weights: [String: Int] = [:]
 }
 
 /// Every problem found in a routes file, each with the JSON path it concerns.

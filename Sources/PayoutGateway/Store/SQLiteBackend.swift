@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// SQLite through one connection in WAL mode; an async lock serialises transactions so that they never
 /// interleave on the connection. Readers and the writer share it (SQLite has one writer anyway).
@@ -10,6 +11,7 @@ public final class SQLiteBackend: SQLBackend {
     public let kind = SQLBackendKind.sqlite
     private let connection: SQLiteConnection
     private let lock = AsyncLock()
+    private let closed = Mutex(false)
 
     public static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
         let directory = (path as NSString).deletingLastPathComponent
@@ -56,7 +58,14 @@ public final class SQLiteBackend: SQLBackend {
         return try await lock.withLock { try await body(db) }
     }
 
+    /// Closes the connection once; later calls do nothing.
     public func shutdown() async {
-        await lock.withLock { try? await connection.close() }
+        let first = closed.withLock { closed -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
+        // The future-based close runs even when this task is cancelled (a failed start cancels the group).
+        await lock.withLock { try? await connection.close().get() }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import NIOHTTP1
 import ServiceLifecycle
+import Synchronization
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -37,6 +38,7 @@ enum TestGateway {
         configuration.routesPath = routesPath ?? shippedRoutesPath
         configuration.databaseURL = database
         configuration.port = try await freePort()
+        configuration.sandboxPort = try await freePort()
         configuration.engine.publicBaseURL = "http://127.0.0.1:\(configuration.port)"
         configuration.engine.idleMillis = 20
         configuration.engine.ambiguousLookupDelayMillis = 100
@@ -56,26 +58,45 @@ enum TestGateway {
         _ configuration: GatewayConfiguration,
         _ body: @Sendable (GatewayApp, GatewayClient) async throws -> Value
     ) async throws -> Value {
-        let app = try await buildApplication(configuration, logger: logger)
-        let serviceGroup = ServiceGroup(configuration: .init(services: [app.application], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await serviceGroup.run() }
+        var configuration = configuration
+        for _ in 0..<4 {
+            let app = try await buildApplication(configuration, logger: logger)
+            let serviceGroup = app.serviceGroup(gracefulShutdownSignals: [])
             let client = GatewayClient(base: "http://127.0.0.1:\(configuration.port)")
-            do {
-                try await client.waitUntilUp()
-                let value = try await body(app, client)
-                await serviceGroup.triggerGracefulShutdown()
-                try await group.waitForAll()
-                return value
-            } catch {
-                await serviceGroup.triggerGracefulShutdown()
-                try? await group.waitForAll()
-                throw error
+            let value: Value? = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try? await serviceGroup.run() }
+                // A port taken between choosing and binding fails the group; another instance on the port answers
+                // with another id. Either way: start again on new ports.
+                guard await client.isServing(instance: app.instanceID) else {
+                    await serviceGroup.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                    await app.close()
+                    return nil
+                }
+                do {
+                    let value = try await body(app, client)
+                    await serviceGroup.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                    await app.close()
+                    return value
+                } catch {
+                    await serviceGroup.triggerGracefulShutdown()
+                    try? await group.waitForAll()
+                    await app.close()
+                    throw error
+                }
             }
+            if let value { return value }
+            configuration.port = try await freePort()
+            configuration.sandboxPort = try await freePort()
+            configuration.engine.publicBaseURL = "http://127.0.0.1:\(configuration.port)"
         }
+        throw GatewayStartError()
     }
 
-    static func freePort() async throws -> Int { try await FreePort.find() }
+    /// A loopback port below the kernel's ephemeral range, never handed out twice in this test process: no test's
+    /// server can land on a port that another test (or an outgoing connection) is still using.
+    static func freePort() async throws -> Int { TestPorts.next() }
 
     static var demoAuth: HTTPFields {
         let demo = GatewayConfiguration.DemoMerchant()
@@ -100,6 +121,21 @@ enum TestGateway {
     }
 }
 
+struct GatewayStartError: Error {}
+
+/// Hands out distinct ports from a block below the ephemeral range, chosen by process id.
+enum TestPorts {
+    private static let counter = Mutex(0)
+    private static let base = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 100) * 100
+
+    static func next() -> Int {
+        counter.withLock { value in
+            defer { value += 1 }
+            return base + value % 2_700
+        }
+    }
+}
+
 /// An HTTP answer as tests read it.
 struct Answer: Sendable {
     let status: HTTPResponse.Status
@@ -115,10 +151,23 @@ struct GatewayClient: Sendable {
         var request = HTTPClientRequest(url: base + uri)
         request.method = NIOHTTP1.HTTPMethod(rawValue: method.rawValue)
         for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
+        // Test servers come and go on reused ports: never reuse a pooled connection.
+        request.headers.add(name: "Connection", value: "close")
         if let body { request.body = .bytes(body) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 8 << 20)
         return Answer(status: HTTPResponse.Status(code: Int(response.status.code)), body: collected)
+    }
+
+    /// Whether the gateway with this instance id answers `/health` within a few seconds.
+    func isServing(instance: String) async -> Bool {
+        for _ in 0..<200 {
+            if let answer = try? await execute(uri: "/health", method: .get) {
+                return answer.json["instance"]?.stringValue == instance
+            }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return false
     }
 
     func waitUntilUp() async throws {
