@@ -9,7 +9,7 @@ struct PayoutGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payout-gateway",
         abstract: "A multi-provider payout routing gateway.",
-        subcommands: [Serve.self, Sandbox.self, Merchants.self, Routes.self],
+        subcommands: [Serve.self, Sandbox.self, Merchants.self, Routes.self, Chaos.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
         if let hosts = env("PAYOUT_GATEWAY_WEBHOOK_HOSTS") {
             configuration.engine.webhookAllowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         }
+        configuration.engine.apply(environment: ProcessInfo.processInfo.environment)
         if let token = env("PAYOUT_GATEWAY_ADMIN_TOKEN") {
             configuration.adminToken = Secret(token)
         } else if let file = env("PAYOUT_GATEWAY_ADMIN_TOKEN_FILE"), let token = SecretResolver().resolve(.file(file)) {

@@ -13,6 +13,12 @@ public struct EngineSettings: Sendable {
     /// Backoff after a failed lookup, doubling to the cap.
     public var lookupBackoffMillis: Int64 = 2_000
     public var lookupBackoffCapMillis: Int64 = 300_000
+    /// Status polling of an attempt backs off with its age: the provider's own interval while younger than
+    /// `youngMillis`, then these intervals by age (30 s until an hour, 5 min until a day, then hourly).
+    public var youngMillis: Int64 = 10 * 60_000
+    public var backoffSchedule: [(olderThanMillis: Int64, intervalMillis: Int64)] = [
+        (10 * 60_000, 30_000), (60 * 60_000, 5 * 60_000), (24 * 60 * 60_000, 60 * 60_000),
+    ]
     /// Payouts stepped at once by one instance.
     public var concurrency: Int = 16
     /// Idle sleep between claims.
@@ -28,4 +34,17 @@ public struct EngineSettings: Sendable {
     public var webhookAllowedHosts: [String]?
 
     public init() {}
+
+    /// Engine timings from the environment (operators and the chaos suite tune them without rebuilding).
+    public mutating func apply(environment: [String: String]) {
+        func millis(_ name: String) -> Int64? { environment[name].flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil } }
+        if let value = millis("PAYOUT_GATEWAY_LEASE_MS"), value >= 1_000 { leaseMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_ABSENCE_GRACE_MS") { absenceGraceMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_LOOKUP_BACKOFF_MS"), value > 0 { lookupBackoffMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_LOOKUP_BACKOFF_CAP_MS"), value > 0 { lookupBackoffCapMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_WEBHOOK_STEP_MS"), value > 0 { webhookStepMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_WEBHOOK_CAP_MS"), value > 0 { webhookCapMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_AMBIGUOUS_LOOKUP_DELAY_MS") { ambiguousLookupDelayMillis = value }
+        if let value = environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"].flatMap(Int.init), (1...256).contains(value) { concurrency = value }
+    }
 }

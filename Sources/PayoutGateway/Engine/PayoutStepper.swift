@@ -309,7 +309,7 @@ struct PayoutStepper: Sendable {
         if let resolution = snapshot.resolution { attempt.resolution = resolution }
         if let redirect = snapshot.redirectURL { work.payout.redirectUrl = redirect }
         work.payout.pendingReason = nil
-        let pollMillis = Int64((provider?.pollIntervalSeconds ?? 3) * 1000)
+        let pollMillis = pollInterval(provider: provider, attempt: attempt)
         switch snapshot.outcome {
         case .awaitingConfirmation:
             if adapter.needsConfirmation, !attempt.confirmSent {
@@ -365,8 +365,39 @@ struct PayoutStepper: Sendable {
     static let confirmRefused = "confirm refused: "
     static let confirmUnclear = "confirm unclear"
 
+    /// The provider's interval while the attempt is young, then the engine's back-off schedule by age.
+    func pollInterval(provider: ProviderConfig?, attempt: AttemptRecord) -> Int64 {
+        let age = Clock.nowMillis() - attempt.createdMs
+        var interval = Int64((provider?.pollIntervalSeconds ?? 3) * 1000)
+        for step in settings.backoffSchedule where age >= step.olderThanMillis {
+            interval = max(interval, step.intervalMillis)
+        }
+        return interval
+    }
+
+    /// Whether a move from one merchant status to another is allowed: a final state never goes back to a non-final
+    /// one, except that a success may still be reversed (processed → canceling → canceled). A provider that paid a
+    /// payout it had reported failed is believed (money moved), and operators are alerted.
+    static func allowsTransition(from current: String, to next: String) -> Bool {
+        guard PayoutStatus.isFinal(current) else { return true }
+        if next == "processed" || next == "partially_processed" { return true }
+        let reversal: Set<String> = ["canceling", "cancel_pending", "cancel_error", "canceled", "partially_canceled", "cancel_failed"]
+        let paid: Set<String> = ["processed", "partially_processed", "cancel_failed"]
+        return (paid.contains(current) || reversal.contains(current)) && (reversal.contains(next) || paid.contains(next))
+    }
+
     func setStatus(_ work: inout Work, _ status: String, resolution: String) {
         guard work.payout.status != status || work.payout.resolution != resolution else { return }
+        if PayoutStatus.isFinal(work.payout.status), ["process_failed", "expired", "terminated"].contains(work.payout.status),
+           status == "processed" || status == "partially_processed" {
+            logger.error("provider paid a payout it had reported failed", metadata: ["payout.id": "\(work.payout.id)"])
+        }
+        guard Self.allowsTransition(from: work.payout.status, to: status) else {
+            logger.warning("provider reported a status after a final one; kept the final one", metadata: [
+                "payout.id": "\(work.payout.id)", "payout.status": "\(work.payout.status)", "provider.status": "\(status)",
+            ])
+            return
+        }
         let previous = work.payout.status
         work.payout.status = status
         work.payout.resolution = resolution
@@ -384,9 +415,11 @@ struct PayoutStepper: Sendable {
         work.payout.nextActionAt = Clock.nowMillis() + max(0, millis)
     }
 
+    /// Doubling back-off with ±20 % jitter, so that many payouts do not retry in lockstep.
     func backoff(_ misses: Int64) -> Int64 {
         let exponent = min(max(misses - 1, 0), 20)
-        return min(settings.lookupBackoffMillis << exponent, settings.lookupBackoffCapMillis)
+        let base = min(settings.lookupBackoffMillis << exponent, settings.lookupBackoffCapMillis)
+        return base + Int64.random(in: -(base / 5)...(base / 5))
     }
 
     func event(_ payoutID: String, _ kind: String, _ detail: [String: JSONValue]) -> PayoutEventRecord {

@@ -129,11 +129,14 @@ extension JSONAPISandbox {
 
     func nextFault() -> SandboxFault? {
         state.withStorage { storage in
-            if !storage.faults.isEmpty { return storage.faults.removeFirst() }
-            if storage.faultRate > 0, Double.random(in: 0..<1) < storage.faultRate {
-                return SandboxFault.allCases.randomElement()
+            var fault: SandboxFault?
+            if !storage.faults.isEmpty {
+                fault = storage.faults.removeFirst()
+            } else if storage.faultRate > 0, Double.random(in: 0..<1) < storage.faultRate {
+                fault = SandboxFault.allCases.randomElement()
             }
-            return nil
+            if fault != nil { storage.faultsInjected += 1 }
+            return fault
         }
     }
 

@@ -75,6 +75,9 @@ public struct JSONAPISandbox: Sendable {
         }
     }
 
+    /// How many faults this simulator has injected.
+    public var faultsInjected: Int { state.withStorage { $0.faultsInjected } }
+
     /// What money left the simulated provider: one line per invoice.
     public func ledger() -> [SandboxLedgerLine] {
         state.withStorage { storage in

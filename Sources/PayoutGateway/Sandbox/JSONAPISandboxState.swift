@@ -104,6 +104,7 @@ final class JSONAPISandboxState: Sendable {
         var order: [String] = []
         var byReference: [String: String] = [:]
         var faults: [SandboxFault] = []
+        var faultsInjected = 0
         var faultRate: Double = 0
         var callbacks: [SandboxCallback] = []
         var callbackMode = SandboxCallbackMode.normal

@@ -85,9 +85,14 @@ extension PaynetSandbox {
 
     func nextFault() -> SandboxFault? {
         state.storage.withLock { storage in
-            if !storage.faults.isEmpty { return storage.faults.removeFirst() }
-            if storage.faultRate > 0, Double.random(in: 0..<1) < storage.faultRate { return SandboxFault.allCases.randomElement() }
-            return nil
+            var fault: SandboxFault?
+            if !storage.faults.isEmpty {
+                fault = storage.faults.removeFirst()
+            } else if storage.faultRate > 0, Double.random(in: 0..<1) < storage.faultRate {
+                fault = SandboxFault.allCases.randomElement()
+            }
+            if fault != nil { storage.faultsInjected += 1 }
+            return fault
         }
     }
 

@@ -46,6 +46,9 @@ public struct PaynetSandbox: Sendable {
         state.storage.withLock { $0.faultRate = max(0, min(1, rate)) }
     }
 
+    /// How many faults this simulator has injected.
+    public var faultsInjected: Int { state.storage.withLock { $0.faultsInjected } }
+
     /// Every order and how many times it paid out.
     public func ledger() -> [SandboxLedgerLine] {
         state.storage.withLock { storage in
@@ -98,6 +101,7 @@ final class PaynetSandboxState: Sendable {
         var byClientOrderID: [String: [String]] = [:]
         var nextOrderID = 7_000_000
         var faults: [SandboxFault] = []
+        var faultsInjected = 0
         var faultRate = 0.0
         var callbacks: [PaynetCallback] = []
     }
