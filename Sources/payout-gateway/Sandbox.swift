@@ -10,10 +10,14 @@ struct Sandbox: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8090
     @Option(help: "JSON:API (Payelata-dialect) providers to simulate, comma-separated prefixes.") var jsonapi = "payelata"
+    @Option(help: "PaynetEasy v4 providers to simulate, comma-separated id or id:prefix.") var paynet = "payneteasy,cardzo,billblend:checkout"
+    @Option(help: "Where the v4 simulators' RSA private keys are written.") var keyDirectory = "data/sandbox-keys"
     @Option(help: "Log level.") var logLevel: String?
 
     func run() async throws {
         let logger = makeLogger(level: logLevel)
-        try await runSandbox(host: host, port: port, jsonapiPrefixes: jsonapi.split(separator: ",").map(String.init), logger: logger)
+        try await runSandbox(
+            host: host, port: port, jsonapiPrefixes: jsonapi.split(separator: ",").map(String.init),
+            paynet: paynet.split(separator: ",").map(String.init), keyDirectory: keyDirectory, logger: logger)
     }
 }

@@ -266,12 +266,28 @@ extension GatewayApp {
 }
 
 /// Runs the provider sandbox alone (`payout-gateway sandbox`), printing each simulated account's credentials.
-public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], logger: Logger) async throws {
-    let server = SandboxServer(jsonapi: jsonapiPrefixes.map { JSONAPISandbox(prefix: $0) })
+/// v4 simulators are given as `id` or `id:prefix` (`billblend:checkout`); their RSA private keys are written to
+/// files (mode 0600) in `keyDirectory`, never printed.
+public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], paynet: [String], keyDirectory: String, logger: Logger) async throws {
+    var simulators: [PaynetSandbox] = []
+    try FileManager.default.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true)
+    for spec in paynet {
+        let parts = spec.split(separator: ":").map(String.init)
+        simulators.append(try PaynetSandbox(id: parts[0], pathPrefix: parts.count > 1 ? parts[1] : "paynet"))
+    }
+    let server = SandboxServer(jsonapi: jsonapiPrefixes.map { JSONAPISandbox(prefix: $0) }, paynet: simulators)
     for simulator in server.jsonapi {
-        print("""
-            \(simulator.prefix): base_url=http://\(host):\(port)/\(simulator.prefix) account_id=\(simulator.account.accountID) \
+        standardOutput("""
+            \(simulator.prefix) (jsonapi): base_url=http://\(host):\(port)/\(simulator.prefix) account_id=\(simulator.account.accountID) \
             api_key=\(simulator.account.apiKey) public_key=\(simulator.account.publicKey) callback_secret=\(simulator.account.callbackSecret)
+            """)
+    }
+    for simulator in server.paynet {
+        let keyPath = (keyDirectory as NSString).appendingPathComponent("\(simulator.id).pem")
+        _ = FileManager.default.createFile(atPath: keyPath, contents: Data(simulator.privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
+        standardOutput("""
+            \(simulator.id) (paynet-v4): base_url=http://\(host):\(port)/\(simulator.id)/\(simulator.pathPrefix) login=\(simulator.login) \
+            control_key=\(simulator.controlKey) private_key_file=\(keyPath)
             """)
     }
     let client = ProviderHTTP.makeClient()
@@ -281,4 +297,9 @@ public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], logge
         services: [HTTPClientService(client: client), server.clock(client: client, logger: logger)],
         logger: logger)
     try await app.runService()
+}
+
+/// Writes a line to standard output at once (print buffers when stdout is not a terminal).
+func standardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
