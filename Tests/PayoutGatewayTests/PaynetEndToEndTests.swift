@@ -78,10 +78,14 @@ struct PaynetEndToEndTests {
     func bankConfirmationManual() async throws {
         try await TestGateway.withGateway(try await Self.configuration()) { app, client in
             let id = try await Self.create(client, reference: "v4-billblend", amount: "1500", currency: "USD", autoProcess: false)
-            try await Task.sleep(for: .milliseconds(1_000))
-            let waiting = try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]
-            #expect(waiting?["status"] == "created")
-            #expect(waiting?["gateway"]?["attempts"]?.arrayValue?.first?["provider_status"]?.stringValue?.lowercased().contains("payout_check_validated") == true)
+            let waiting = try await client.waitFor(id) {
+                $0["gateway"]?["attempts"]?.arrayValue?.first?["provider_status"]?.stringValue?.lowercased().contains("payout_check_validated") == true
+            }
+            // Validated by the bank, and still waiting for the merchant's /process.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]?["status"] == "created")
+            #expect(waiting["status"] == "created")
+            #expect(waiting["gateway"]?["attempts"]?.arrayValue?.first?["provider_status"]?.stringValue?.lowercased().contains("payout_check_validated") == true)
             #expect(try #require(app.sandbox?.paynet("billblend")).ledger().first { $0.reference == id }?.payouts == 0)
             #expect(try await client.post("/api/payout-invoices/\(id)/process", "{}").status == .ok)
             let done = try await client.waitForStatus(id, ["processed"])
@@ -101,15 +105,30 @@ struct PaynetEndToEndTests {
         }
     }
 
-    @Test("a declined bank check ends the attempt without payout-pay")
+    @Test("a bank check that never validates never gets payout-pay")
     func declinedDuringCheck() async throws {
-        try await TestGateway.withGateway(try await Self.configuration()) { _, client in
+        try await TestGateway.withGateway(try await Self.configuration()) { app, client in
             // The check never validates (.21): the payout stays in processing, payout-pay is never sent.
             let id = try await Self.create(client, reference: "v4-never", amount: "10.21", currency: "EUR")
-            try await Task.sleep(for: .milliseconds(1_200))
-            let attributes = try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]
-            #expect(attributes?["status"] == "processing")
-            #expect(attributes?["gateway"]?["attempts"]?.arrayValue?.first?["provider_status"]?.stringValue?.contains("validating") == true)
+            let attributes = try await client.waitFor(id) {
+                $0["gateway"]?["attempts"]?.arrayValue?.first?["provider_status"]?.stringValue?.contains("validating") == true
+            }
+            #expect(attributes["status"] == "processing")
+            #expect(attributes["gateway"]?["attempts"]?.arrayValue?.first?["provider_status"]?.stringValue?.contains("validating") == true)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try #require(app.sandbox?.paynet("cardzo")).ledger().first { $0.reference == id }?.payouts == 0)
+        }
+    }
+
+    @Test("a declined bank check ends the payout as process_failed without payout-pay")
+    func declinedCheck() async throws {
+        try await TestGateway.withGateway(try await Self.configuration()) { app, client in
+            let id = try await Self.create(client, reference: "v4-check-declined", amount: "20.13", currency: "EUR")
+            let attributes = try await client.waitForStatus(id, ["process_failed"])
+            #expect(attributes["status"] == "process_failed")
+            #expect(attributes["resolution"]?.stringValue?.contains("declined") == true)
+            let events = try await app.store.events(payoutId: id)
+            #expect(!events.contains { $0.kind == "provider_confirm" })
         }
     }
 

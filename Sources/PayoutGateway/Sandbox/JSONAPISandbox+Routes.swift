@@ -127,18 +127,7 @@ extension JSONAPISandbox {
         return Response.json(["data": resource(stored, logs: true)], status: .created)
     }
 
-    func nextFault() -> SandboxFault? {
-        state.withStorage { storage in
-            var fault: SandboxFault?
-            if !storage.faults.isEmpty {
-                fault = storage.faults.removeFirst()
-            } else if storage.faultRate > 0, Double.random(in: 0..<1) < storage.faultRate {
-                fault = SandboxFault.allCases.randomElement()
-            }
-            if fault != nil { storage.faultsInjected += 1 }
-            return fault
-        }
-    }
+    func nextFault() -> SandboxFault? { state.faults.next() }
 
     /// Scripted outcomes: `test_details_payout_status` (normalised) wins; otherwise the amount's last two
     /// minor digits: 13 declined, 14 stays process_pending, 15 expired, 16 processed then canceled.

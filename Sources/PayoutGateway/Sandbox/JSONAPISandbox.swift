@@ -43,12 +43,12 @@ public struct JSONAPISandbox: Sendable {
 
     /// Queues faults for the next create calls, in order.
     public func inject(_ faults: [SandboxFault]) {
-        state.withStorage { $0.faults.append(contentsOf: faults) }
+        state.faults.inject(faults)
     }
 
     /// Injects a random fault into this share of create calls.
     public func setFaultRate(_ rate: Double) {
-        state.withStorage { $0.faultRate = max(0, min(1, rate)) }
+        state.faults.setRate(rate)
     }
 
     /// Makes callbacks duplicated, out of order or merged.
@@ -76,7 +76,7 @@ public struct JSONAPISandbox: Sendable {
     }
 
     /// How many faults this simulator has injected.
-    public var faultsInjected: Int { state.withStorage { $0.faultsInjected } }
+    public var faultsInjected: Int { state.faults.injected }
 
     /// What money left the simulated provider: one line per invoice.
     public func ledger() -> [SandboxLedgerLine] {

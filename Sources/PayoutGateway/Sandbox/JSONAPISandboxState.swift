@@ -103,15 +103,13 @@ final class JSONAPISandboxState: Sendable {
         var invoices: [String: SandboxInvoice] = [:]
         var order: [String] = []
         var byReference: [String: String] = [:]
-        var faults: [SandboxFault] = []
-        var faultsInjected = 0
-        var faultRate: Double = 0
         var callbacks: [SandboxCallback] = []
         var callbackMode = SandboxCallbackMode.normal
         var services: [SandboxService]
     }
 
     let storage: Mutex<Storage>
+    let faults = SandboxFaults()
 
     init(services: [SandboxService]) {
         self.storage = Mutex(Storage(services: services))

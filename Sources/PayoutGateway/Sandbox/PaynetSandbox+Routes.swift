@@ -83,18 +83,7 @@ extension PaynetSandbox {
         }
     }
 
-    func nextFault() -> SandboxFault? {
-        state.storage.withLock { storage in
-            var fault: SandboxFault?
-            if !storage.faults.isEmpty {
-                fault = storage.faults.removeFirst()
-            } else if storage.faultRate > 0, Double.random(in: 0..<1) < storage.faultRate {
-                fault = SandboxFault.allCases.randomElement()
-            }
-            if fault != nil { storage.faultsInjected += 1 }
-            return fault
-        }
-    }
+    func nextFault() -> SandboxFault? { state.faults.next() }
 
     func create(_ parameters: [String: String], bankCheck: Bool) async throws -> Answer {
         let clientOrderID = parameters["client_orderid"] ?? parameters["client-order-id"] ?? ""
@@ -199,7 +188,14 @@ extension PaynetSandbox {
             }
             if order.bankCheck, order.stage == "payout_check_validating", !order.neverValidates {
                 order.polls += 1
-                if order.polls >= validateAfterPolls { order.stage = "payout_check_validated" }
+                if order.polls >= validateAfterPolls {
+                    if ["declined", "filtered", "error"].contains(order.finalStatus) {
+                        // The bank refuses the check itself: the order ends without payout-pay.
+                        order.dueAtMillis = now
+                    } else {
+                        order.stage = "payout_check_validated"
+                    }
+                }
                 storage.orders[order.orderID] = order
             }
             var values: [(String, String)] = [

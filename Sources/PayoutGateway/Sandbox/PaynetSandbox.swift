@@ -39,15 +39,15 @@ public struct PaynetSandbox: Sendable {
     public func baseURL(port: Int) -> String { "http://127.0.0.1:\(port)/\(id)/\(pathPrefix)" }
 
     public func inject(_ faults: [SandboxFault]) {
-        state.storage.withLock { $0.faults.append(contentsOf: faults) }
+        state.faults.inject(faults)
     }
 
     public func setFaultRate(_ rate: Double) {
-        state.storage.withLock { $0.faultRate = max(0, min(1, rate)) }
+        state.faults.setRate(rate)
     }
 
     /// How many faults this simulator has injected.
-    public var faultsInjected: Int { state.storage.withLock { $0.faultsInjected } }
+    public var faultsInjected: Int { state.faults.injected }
 
     /// Every order and how many times it paid out.
     public func ledger() -> [SandboxLedgerLine] {
@@ -100,11 +100,9 @@ final class PaynetSandboxState: Sendable {
         var order: [String] = []
         var byClientOrderID: [String: [String]] = [:]
         var nextOrderID = 7_000_000
-        var faults: [SandboxFault] = []
-        var faultsInjected = 0
-        var faultRate = 0.0
         var callbacks: [PaynetCallback] = []
     }
 
     let storage = Mutex(Storage())
+    let faults = SandboxFaults()
 }

@@ -184,6 +184,18 @@ struct GatewayClient: Sendable {
         try await execute(uri: uri, method: .get, headers: headers)
     }
 
+    /// Polls GET until `condition` holds for the attributes or the deadline passes; returns the last attributes.
+    func waitFor(_ id: String, seconds: Double = 15, _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: JSONValue = .null
+        while Date() < deadline {
+            last = try await get("/api/payout-invoices/\(id)").json["data"]?["attributes"] ?? .null
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return last
+    }
+
     /// Polls GET until the invoice reaches `status` or the deadline passes; returns the last attributes.
     func waitForStatus(_ id: String, _ statuses: Set<String>, seconds: Double = 15) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(seconds)
