@@ -7,8 +7,11 @@ payouts=${1:-10000}
 rate=${2:-0.2}
 restarts=${3:-3}
 swift build >/dev/null
+# Run a copy, so that rebuilding the tree meanwhile cannot swap the binary the restarts start again.
+bin=$(mktemp -d)/payout-gateway
+cp .build/debug/payout-gateway "$bin"
 start=$(date +%s)
-.build/debug/payout-gateway chaos --payouts "$payouts" --fault-rate "$rate" --restarts "$restarts" --settle-timeout 3600 | tee /tmp/payout-chaos-bench.log
+"$bin" chaos --payouts "$payouts" --fault-rate "$rate" --restarts "$restarts" --settle-timeout 3600 | tee /tmp/payout-chaos-bench.log
 end=$(date +%s)
 elapsed=$((end - start))
 echo "bench: payouts=$payouts fault_rate=$rate restarts=$restarts seconds=$elapsed payouts_per_second=$(python3 -c "print(round($payouts/$elapsed, 1))")"

@@ -75,6 +75,7 @@ public struct ChaosRun: Sendable {
         environment["PAYOUT_GATEWAY_WEBHOOK_CAP_MS"] = "3000"
         environment["PAYOUT_GATEWAY_AMBIGUOUS_LOOKUP_DELAY_MS"] = "300"
         environment["PAYOUT_GATEWAY_WEBHOOK_HOSTS"] = "127.0.0.1"
+        environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"] = "48"
         let gateway = ChaosGatewayProcess(
             executable: options.executable,
             arguments: ["serve", "--port", String(gatewayPort), "--routes", routesPath, "--database", databaseURL,
@@ -205,15 +206,15 @@ public struct ChaosRun: Sendable {
             {"services":[{"code":"card","method":"payment_card","currencies":["USD","EUR"],
               "fields":[{"key":"card_number","required":true,"regexp":"^\\\\d{12,19}$"}]}],
              "providers":[
-              {"id":"payelata","dialect":"jsonapi","base_url":"\(base)/payelata","timeout_seconds":1,"poll_interval_seconds":0.3,
+              {"id":"payelata","dialect":"jsonapi","base_url":"\(base)/payelata","timeout_seconds":1,"poll_interval_seconds":1,
                "services_refresh_seconds":5,
                "credentials":{"account_id":{"env":"CHAOS_PAYELATA_ACCOUNT"},"api_key":{"env":"CHAOS_PAYELATA_KEY"},"callback_secret":{"env":"CHAOS_PAYELATA_SECRET"}},
                "services":{"card":{"currencies":["USD","EUR"]}}},
-              {"id":"payneteasy","dialect":"paynet-v4","base_url":"\(base)/payneteasy/paynet","timeout_seconds":1,"poll_interval_seconds":0.3,
+              {"id":"payneteasy","dialect":"paynet-v4","base_url":"\(base)/payneteasy/paynet","timeout_seconds":1,"poll_interval_seconds":1,
                "credentials":{"login":{"env":"CHAOS_PAYNETEASY_LOGIN"},"control_key":{"env":"CHAOS_PAYNETEASY_CONTROL"},"private_key":{"file":"\(pemPaths["payneteasy"]!)"}},
                "paynet":{"flow":"direct","endpoints":{"USD":{"endpoint_id":"11"},"EUR":{"endpoint_id":"12"}}},
                "services":{"card":{"currencies":["USD","EUR"],"field_map":{"card_number":"credit_card_number"}}}},
-              {"id":"cardzo","dialect":"paynet-v4","base_url":"\(base)/cardzo/paynet","timeout_seconds":1,"poll_interval_seconds":0.3,
+              {"id":"cardzo","dialect":"paynet-v4","base_url":"\(base)/cardzo/paynet","timeout_seconds":1,"poll_interval_seconds":1,
                "credentials":{"login":{"env":"CHAOS_CARDZO_LOGIN"},"control_key":{"env":"CHAOS_CARDZO_CONTROL"},"private_key":{"file":"\(pemPaths["cardzo"]!)"}},
                "paynet":{"flow":"bank_confirmation","endpoints":{"EUR":{"group_id":"21"}}},
                "services":{"card":{"currencies":["EUR"],"field_map":{"card_number":"credit_card_number"}}}}],
