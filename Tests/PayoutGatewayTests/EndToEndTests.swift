@@ -65,7 +65,7 @@ struct EndToEndTests {
     }
 
     @Test("provider faults on create never pay twice and never lose the payout", arguments: [
-        SandboxFault.errorAfterStore, .errorBeforeStore, .timeoutAfterStore, .rateLimited, .lateVisibility,
+        SandboxFault.errorAfterStore, .errorBeforeStore, .timeoutAfterStore, .rateLimited, .lateVisibility, .resetAfterStore,
     ])
     func faultsOnCreate(fault: SandboxFault) async throws {
         var configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(Self.fastTimeoutRoutes))

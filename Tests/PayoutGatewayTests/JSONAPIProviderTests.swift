@@ -43,6 +43,19 @@ struct JSONAPIProviderTests {
         }
     }
 
+    @Test("a route with failover false ends the payout at the first definite refusal")
+    func noFailover() async throws {
+        let routes = Self.twoProviders.replacingOccurrences(of: #""providers":["alpha","beta"]}"#, with: #""providers":["alpha","beta"],"failover":false}"#)
+        let configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(routes))
+        try await TestGateway.withGateway(configuration) { app, client in
+            let id = try await Self.create(client, reference: "no-failover-1")
+            let attributes = try await client.waitForStatus(id, ["process_failed"])
+            #expect(attributes["status"] == "process_failed")
+            #expect(attributes["resolution"]?.stringValue?.contains("422") == true)
+            #expect(app.sandbox?.jsonapi("beta")?.ledger().isEmpty == true)
+        }
+    }
+
     @Test("each final status reaches the merchant", arguments: [
         ("process_failed", "process_failed"), ("expired", "expired"), ("terminated", "terminated"), ("processed", "processed"), ("canceled", "canceled"),
     ])

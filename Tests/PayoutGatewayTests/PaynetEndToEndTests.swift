@@ -162,7 +162,7 @@ struct PaynetEndToEndTests {
         }
     }
 
-    @Test("faults on payout never pay twice", arguments: [SandboxFault.errorAfterStore, .errorBeforeStore, .timeoutAfterStore, .lateVisibility])
+    @Test("faults on payout never pay twice", arguments: [SandboxFault.errorAfterStore, .errorBeforeStore, .timeoutAfterStore, .lateVisibility, .resetAfterStore])
     func faults(fault: SandboxFault) async throws {
         try await TestGateway.withGateway(try await Self.configuration()) { app, client in
             let sandbox = try #require(app.sandbox?.paynet("payneteasy"))

@@ -33,7 +33,7 @@ public struct ChaosRun: Sendable {
         // Providers: one JSON:API, two PaynetEasy v4 (direct and bank confirmation), all injecting faults.
         var payelata = JSONAPISandbox(prefix: "payelata", processingMillis: 300, callbackStepMillis: 200)
         payelata.faultDelayMillis = 2_500
-        payelata.setCallbackMode(.outOfOrder)
+        payelata.setCallbackMode([SandboxCallbackMode.outOfOrder, .duplicate, .merged].randomElement()!)
         var payneteasy = try PaynetSandbox(id: "payneteasy")
         var cardzo = try PaynetSandbox(id: "cardzo")
         for index in [0, 1] {

@@ -135,6 +135,8 @@ public struct RouteDefinition: Sendable, Codable {
     /// `ordered` (default), `weighted` (by `weights`, stable per payout) or `lowest_fee` (from the services list).
     public var strategy: RouteStrategy?
     public var weights: [String: Int]?
+    /// Whether a payout a candidate definitely did not create goes to the next candidate (default true).
+    public var failover: Bool?
 
     public struct Match: Sendable, Codable {
         public var service: String

@@ -51,7 +51,8 @@ struct PayoutStepper: Sendable {
         let decision = work.payout.decision.flatMap { try? JSONCoding.decode(RouteDecision.self, from: $0) }
         let tried = Set(previous.map(\.providerId))
         let lastReason = previous.last?.resolution
-        guard let providerID = decision?.candidates.first(where: { !tried.contains($0) }) else {
+        let mayFailOver = previous.isEmpty || decision?.failover != false
+        guard mayFailOver, let providerID = decision?.candidates.first(where: { !tried.contains($0) }) else {
             setStatus(&work, PayoutStatus.processFailed, resolution: lastReason ?? "no provider accepted the payout")
             try await finish(work)
             return

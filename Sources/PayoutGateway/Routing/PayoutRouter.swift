@@ -6,10 +6,12 @@ public struct RouteDecision: Sendable, Codable, Hashable {
     public var strategy: String?
     public var candidates: [String]
     public var skipped: [String: String]
+    /// Whether the next candidate may take a payout the previous one definitely did not create (nil: yes).
+    public var failover: Bool?
 
     enum CodingKeys: String, CodingKey {
         case routeID = "route_id"
-        case strategy, candidates, skipped
+        case strategy, candidates, skipped, failover
     }
 }
 
@@ -76,7 +78,7 @@ public struct PayoutRouter: Sendable {
             throw NoRouteError(reason: "no provider on route \(route.id) can take \(service) in \(currency.code) for this amount", skipped: skipped)
         }
         let ordered = order(eligible, route: route, service: service, currency: currency, amountMinor: amountMinor, reference: reference)
-        return RouteDecision(routeID: route.id, strategy: route.strategy.rawValue, candidates: ordered, skipped: skipped)
+        return RouteDecision(routeID: route.id, strategy: route.strategy.rawValue, candidates: ordered, skipped: skipped, failover: route.failover)
     }
 
     func matches(_ route: CompiledRoute, service: String, currency: Currency, amountMinor: Int64, merchantID: String?) -> Bool {

@@ -175,6 +175,7 @@ public struct RoutesCompiler: Sendable {
                 providers: route.providers)
             compiled.strategy = route.strategy ?? .ordered
             compiled.weights = route.weights ?? [:]
+            compiled.failover = route.failover ?? true
             routes.append(compiled)
         }
 

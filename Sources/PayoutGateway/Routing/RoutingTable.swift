@@ -62,6 +62,7 @@ public struct CompiledRoute: Sendable {
     public let providers: [String]
     public var strategy: RouteStrategy = .ordered
     public var weights: [String: Int] = [:]
+    public var failover = true
 }
 
 /// Every problem found in a routes file, each with the JSON path it concerns.

@@ -122,6 +122,7 @@ extension JSONAPISandbox {
         switch fault {
         case .errorAfterStore?: throw APIError.internalError
         case .timeoutAfterStore?: try await Task.sleep(for: .milliseconds(faultDelayMillis))
+        case .resetAfterStore?: return brokenResponse()
         default: break
         }
         return Response.json(["data": resource(stored, logs: true)], status: .created)

@@ -45,6 +45,8 @@ public enum SandboxFault: String, Sendable, Codable, CaseIterable {
     case rateLimited = "429"
     /// Stores, but `filter[reference_id]` finds it only after a delay.
     case lateVisibility = "late_visibility"
+    /// Stores, starts the answer, then drops the connection mid-body (a reset as the client sees it).
+    case resetAfterStore = "reset_after_store"
 }
 
 /// How the simulator misbehaves when it sends callbacks.

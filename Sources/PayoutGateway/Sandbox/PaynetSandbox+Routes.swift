@@ -9,6 +9,8 @@ extension PaynetSandbox {
     struct Answer {
         var status: HTTPResponse.Status = .ok
         var values: [(String, String)]
+        /// Drop the connection instead of answering (the order is stored).
+        var reset = false
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -57,6 +59,7 @@ extension PaynetSandbox {
     }
 
     func render(_ answer: Answer, json: Bool) -> Response {
+        if answer.reset { return brokenResponse() }
         if json {
             var object: [String: JSONValue] = [:]
             for (key, value) in answer.values { object[key] = .string(value) }
@@ -143,6 +146,7 @@ extension PaynetSandbox {
         switch fault {
         case .errorAfterStore?: return Answer(status: .badGateway, values: [("type", "error"), ("error-message", "Bad gateway")])
         case .timeoutAfterStore?: try await Task.sleep(for: .milliseconds(faultDelayMillis))
+        case .resetAfterStore?: return Answer(values: [], reset: true)
         default: break
         }
         return Answer(values: [("type", "async-response"), ("serial-number", serial), ("merchant-order-id", clientOrderID),

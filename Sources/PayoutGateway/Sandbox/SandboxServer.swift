@@ -46,6 +46,19 @@ public struct SandboxServer: Sendable {
     public func ledger() -> [SandboxLedgerLine] { jsonapi.flatMap { $0.ledger() } + paynet.flatMap { $0.ledger() } }
 }
 
+/// An answer that starts and then breaks the connection: the client sees a reset after sending its request.
+func brokenResponse() -> Response {
+    Response(
+        status: .ok, headers: [.contentType: "application/json", .contentLength: "4096"],
+        body: ResponseBody(contentLength: 4096) { writer in
+            try await writer.write(ByteBuffer(string: "{\"data\":"))
+            throw SandboxConnectionDropped()
+        })
+}
+
+/// Thrown by a simulator to drop a connection on purpose.
+struct SandboxConnectionDropped: Error {}
+
 /// Ticks every sandbox: outcomes fall due, callbacks go out (and are retried).
 public struct SandboxClock: Service {
     let server: SandboxServer
