@@ -9,7 +9,7 @@ struct PaynetAdapterTests {
                         controlKey: String? = nil) throws -> PaynetV4Adapter {
         let file = """
             {"services":[{"code":"card","method":"payment_card","currencies":["USD"],"fields":[]}],
-             "providers":[{"id":"\(sandbox.id)","dialect":"paynet-v4","base_url":"sandbox","timeout_seconds":2,
+             "providers":[{"id":"\(sandbox.id)","dialect":"paynet-v4","base_url":"sandbox","timeout_seconds":15,
                "paynet":{"flow":"direct","signature":"\(signature)","endpoints":{"USD":{"endpoint_id":"77"}}},"services":{"card":{}}}],
              "routes":[{"id":"r","match":{"service":"card"},"providers":["\(sandbox.id)"]}]}
             """
@@ -33,8 +33,9 @@ struct PaynetAdapterTests {
         let port = try await TestGateway.freePort()
         try await TestSandbox.run(SandboxServer(jsonapi: [], paynet: [sandbox]), port: port) {
             let good = try Self.adapter(sandbox, port: port)
-            guard case .accepted(let snapshot) = await good.submit(Self.request("ok-1")) else {
-                Issue.record("a correctly signed payout was not accepted")
+            let outcome = await good.submit(Self.request("ok-1"))
+            guard case .accepted(let snapshot) = outcome else {
+                Issue.record("a correctly signed payout was not accepted: \(outcome)")
                 return
             }
             #expect(snapshot.providerPayoutID?.allSatisfy(\.isNumber) == true)
