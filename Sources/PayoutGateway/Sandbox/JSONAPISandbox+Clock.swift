@@ -35,20 +35,17 @@ extension JSONAPISandbox {
                 storage.invoices[id] = invoice
                 if let url = invoice.callbackURL {
                     let callback = SandboxCallback(
-                        invoiceID: id, url: url, body: JSONCoding.encodeString(JSONValue.object(["data": resource(invoice, logs: false)])),
-                        attempts: 0, dueAtMillis: now)
+                        invoiceID: id, url: url, body: JSONCoding.encodeString(JSONValue.object(["data": resource(invoice, logs: false)])))
+                    let queue = state.callbacks
                     switch storage.callbackMode {
-                    case .normal: storage.callbacks.append(callback)
-                    case .duplicate: storage.callbacks += [callback, callback]
-                    case .outOfOrder:
-                        var delayed = callback
-                        delayed.dueAtMillis = now + Int64.random(in: 0...(3 * callbackStepMillis))
-                        storage.callbacks.append(delayed)
+                    case .normal: queue.enqueue(callback, dueAtMillis: now)
+                    case .duplicate:
+                        queue.enqueue(callback, dueAtMillis: now)
+                        queue.enqueue(callback, dueAtMillis: now)
+                    case .outOfOrder: queue.enqueue(callback, dueAtMillis: now + Int64.random(in: 0...(3 * callbackStepMillis)))
                     case .merged:
-                        storage.callbacks.removeAll { $0.invoiceID == id && $0.attempts == 0 }
-                        var later = callback
-                        later.dueAtMillis = now + callbackStepMillis
-                        storage.callbacks.append(later)
+                        queue.removePending { $0.invoiceID == id }
+                        queue.enqueue(callback, dueAtMillis: now + callbackStepMillis)
                     }
                 }
             }
@@ -56,16 +53,13 @@ extension JSONAPISandbox {
     }
 
     /// Takes the callbacks due now off the queue.
-    func dueCallbacks(now: Int64) -> [SandboxCallback] {
-        state.withStorage { storage in
-            let due = storage.callbacks.filter { $0.dueAtMillis <= now }
-            storage.callbacks.removeAll { $0.dueAtMillis <= now }
-            return due
-        }
+    func dueCallbacks(now: Int64) -> [SandboxCallbackQueue<SandboxCallback>.Entry] {
+        state.callbacks.takeDue(nowMillis: now)
     }
 
     /// Sends one callback; requeues it with the dialect's linear schedule unless the receiver answered 200.
-    func deliver(_ callback: SandboxCallback, client: HTTPClient) async {
+    func deliver(_ entry: SandboxCallbackQueue<SandboxCallback>.Entry, client: HTTPClient) async {
+        let callback = entry.payload
         var request = HTTPClientRequest(url: callback.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -76,10 +70,6 @@ extension JSONAPISandbox {
             delivered = response.status.code == 200
             _ = try? await response.body.collect(upTo: 64 * 1024)
         }
-        guard !delivered, callback.attempts < 100 else { return }
-        var retry = callback
-        retry.attempts += 1
-        retry.dueAtMillis = Clock.nowMillis() + callbackStepMillis * Int64(retry.attempts)
-        state.withStorage { $0.callbacks.append(retry) }
+        if !delivered { state.callbacks.retry(entry, nowMillis: Clock.nowMillis(), stepMillis: callbackStepMillis, maxAttempts: 100) }
     }
 }

@@ -90,13 +90,11 @@ struct SandboxInvoice: Sendable {
     var payouts: Int = 0
 }
 
-/// A callback waiting to be delivered (retried until a 200).
+/// A signed POST callback of one invoice state.
 struct SandboxCallback: Sendable {
     var invoiceID: String
     var url: String
     var body: String
-    var attempts: Int
-    var dueAtMillis: Int64
 }
 
 /// Mutable state of one simulated JSON:API provider, behind a lock.
@@ -105,13 +103,13 @@ final class JSONAPISandboxState: Sendable {
         var invoices: [String: SandboxInvoice] = [:]
         var order: [String] = []
         var byReference: [String: String] = [:]
-        var callbacks: [SandboxCallback] = []
         var callbackMode = SandboxCallbackMode.normal
         var services: [SandboxService]
     }
 
     let storage: Mutex<Storage>
     let faults = SandboxFaults()
+    let callbacks = SandboxCallbackQueue<SandboxCallback>()
 
     init(services: [SandboxService]) {
         self.storage = Mutex(Storage(services: services))

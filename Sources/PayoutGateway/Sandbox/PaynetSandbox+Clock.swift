@@ -28,32 +28,24 @@ extension PaynetSandbox {
                 ]
                 if let message = order.errorMessage { items.append(URLQueryItem(name: "error_message", value: message)) }
                 components.percentEncodedQuery = items.map { PaynetOAuth.encode($0.name) + "=" + PaynetOAuth.encode($0.value ?? "") }.joined(separator: "&")
-                if let url = components.string { storage.callbacks.append(PaynetCallback(url: url, attempts: 0, dueAtMillis: now)) }
+                if let url = components.string { state.callbacks.enqueue(url, dueAtMillis: now) }
             }
         }
     }
 
-    func dueCallbacks(now: Int64) -> [PaynetCallback] {
-        state.storage.withLock { storage in
-            let due = storage.callbacks.filter { $0.dueAtMillis <= now }
-            storage.callbacks.removeAll { $0.dueAtMillis <= now }
-            return due
-        }
+    func dueCallbacks(now: Int64) -> [SandboxCallbackQueue<String>.Entry] {
+        state.callbacks.takeDue(nowMillis: now)
     }
 
     /// Sends one GET callback; retried on anything but a 200, at most 30 times.
-    func deliver(_ callback: PaynetCallback, client: HTTPClient) async {
-        var request = HTTPClientRequest(url: callback.url)
+    func deliver(_ entry: SandboxCallbackQueue<String>.Entry, client: HTTPClient) async {
+        var request = HTTPClientRequest(url: entry.payload)
         request.method = .GET
         var delivered = false
         if let response = try? await client.execute(request, timeout: .seconds(10)) {
             delivered = response.status.code == 200
             _ = try? await response.body.collect(upTo: 64 * 1024)
         }
-        guard !delivered, callback.attempts < 30 else { return }
-        var retry = callback
-        retry.attempts += 1
-        retry.dueAtMillis = Clock.nowMillis() + callbackStepMillis * Int64(retry.attempts)
-        state.storage.withLock { $0.callbacks.append(retry) }
+        if !delivered { state.callbacks.retry(entry, nowMillis: Clock.nowMillis(), stepMillis: callbackStepMillis, maxAttempts: 30) }
     }
 }

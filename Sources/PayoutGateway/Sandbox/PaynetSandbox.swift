@@ -87,12 +87,6 @@ struct PaynetOrder: Sendable {
     var lastSerial: String
 }
 
-/// A GET callback waiting for delivery.
-struct PaynetCallback: Sendable {
-    var url: String
-    var attempts: Int
-    var dueAtMillis: Int64
-}
 
 final class PaynetSandboxState: Sendable {
     struct Storage {
@@ -100,9 +94,10 @@ final class PaynetSandboxState: Sendable {
         var order: [String] = []
         var byClientOrderID: [String: [String]] = [:]
         var nextOrderID = 7_000_000
-        var callbacks: [PaynetCallback] = []
     }
 
     let storage = Mutex(Storage())
     let faults = SandboxFaults()
+    /// GET callback URLs (query included) waiting for delivery.
+    let callbacks = SandboxCallbackQueue<String>()
 }
