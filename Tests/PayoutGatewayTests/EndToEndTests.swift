@@ -47,6 +47,23 @@ struct EndToEndTests {
         }
     }
 
+    @Test("an invoice never processed expires after its lifetime, and /process cannot revive it")
+    func lifetime() async throws {
+        var configuration = try await TestGateway.configuration()
+        configuration.engine.invoiceLifetimeMillis = 1_500
+        try await TestGateway.withGateway(configuration) { app, client in
+            let created = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(reference: "e2e-expire", autoProcess: false))
+            let id = try #require(created.json["data"]?["id"]?.stringValue)
+            let expired = try await client.waitForStatus(id, ["expired"])
+            #expect(expired["status"] == "expired")
+            let process = try await client.post("/api/payout-invoices/\(id)/process", "{}")
+            #expect(process.json["data"]?["attributes"]?["status"] == "expired")
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]?["status"] == "expired")
+            #expect(app.sandbox?.ledger().first { $0.reference == id }?.payouts ?? 0 == 0)
+        }
+    }
+
     @Test("a provider decline ends in process_failed with the provider's resolution; a reversal ends canceled")
     func failuresAndReversal() async throws {
         try await TestGateway.withGateway(try await TestGateway.configuration()) { app, client in

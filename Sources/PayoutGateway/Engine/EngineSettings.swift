@@ -19,6 +19,8 @@ public struct EngineSettings: Sendable {
     public var backoffSchedule: [(olderThanMillis: Int64, intervalMillis: Int64)] = [
         (10 * 60_000, 30_000), (60 * 60_000, 5 * 60_000), (24 * 60 * 60_000, 60 * 60_000),
     ]
+    /// How long an invoice created with `auto_process: false` waits for `/process` before it is `expired`.
+    public var invoiceLifetimeMillis: Int64 = 24 * 60 * 60_000
     /// Payouts stepped at once by one instance.
     public var concurrency: Int = 16
     /// Idle sleep between claims.
@@ -45,6 +47,7 @@ public struct EngineSettings: Sendable {
         if let value = millis("PAYOUT_GATEWAY_WEBHOOK_STEP_MS"), value > 0 { webhookStepMillis = value }
         if let value = millis("PAYOUT_GATEWAY_WEBHOOK_CAP_MS"), value > 0 { webhookCapMillis = value }
         if let value = millis("PAYOUT_GATEWAY_AMBIGUOUS_LOOKUP_DELAY_MS") { ambiguousLookupDelayMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_INVOICE_LIFETIME_MS"), value > 0 { invoiceLifetimeMillis = value }
         if let value = environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"].flatMap(Int.init), (1...256).contains(value) { concurrency = value }
     }
 }

@@ -30,6 +30,20 @@ struct PayoutStepper: Sendable {
         var work = Work(payout: payout)
         let current = attempts.last
 
+        // An invoice never asked to process expires after its lifetime; no confirming call was ever sent for it.
+        if !payout.processRequested, payout.status == PayoutStatus.created,
+           Clock.nowMillis() >= payout.createdMs + settings.invoiceLifetimeMillis {
+            setStatus(&work, "expired", resolution: "operation_expired")
+            try await finish(work)
+            return
+        }
+        // A final payout that never reached a provider is never sent anywhere.
+        if PayoutStatus.isFinal(payout.status), current == nil {
+            work.payout.nextActionAt = nil
+            try await finish(work)
+            return
+        }
+
         if let current, current.attemptState != .rejected {
             guard let adapter = snapshot.adapters[current.providerId] else {
                 // The provider left routes.json: keep the payout and retry later; never guess.
@@ -65,7 +79,7 @@ struct PayoutStepper: Sendable {
         }
         if !adapter.needsConfirmation && !work.payout.processRequested {
             // This provider pays on create: wait for the merchant's /process.
-            work.payout.nextActionAt = nil
+            work.payout.nextActionAt = work.payout.createdMs + settings.invoiceLifetimeMillis
             try await finish(work)
             return
         }
@@ -126,7 +140,7 @@ struct PayoutStepper: Sendable {
         case .created:
             if adapter.needsConfirmation, !attempt.confirmSent, attempt.outcome == ProviderOutcome.awaitingConfirmation.rawValue {
                 guard work.payout.processRequested else {
-                    work.payout.nextActionAt = nil
+                    work.payout.nextActionAt = work.payout.createdMs + settings.invoiceLifetimeMillis
                     work.attempts = [attempt]
                     try await finish(work)
                     return
@@ -314,7 +328,11 @@ struct PayoutStepper: Sendable {
         switch snapshot.outcome {
         case .awaitingConfirmation:
             if adapter.needsConfirmation, !attempt.confirmSent {
-                if work.payout.processRequested { schedule(&work, after: 0) } else { work.payout.nextActionAt = nil }
+                if work.payout.processRequested {
+                    schedule(&work, after: 0)
+                } else {
+                    work.payout.nextActionAt = work.payout.createdMs + settings.invoiceLifetimeMillis
+                }
             } else {
                 schedule(&work, after: pollMillis)
             }

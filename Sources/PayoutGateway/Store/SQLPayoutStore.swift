@@ -100,7 +100,8 @@ public struct SQLPayoutStore: PayoutStore {
             guard var payout = try await db.raw("SELECT * FROM payouts WHERE id = \(bind: id) AND merchant_id = \(bind: merchantId)\(unsafeRaw: suffix)")
                 .first(decoding: PayoutRecord.self, with: Self.decoder)
             else { return nil }
-            guard !payout.processRequested else { return payout }
+            // Only an invoice still waiting in `created` starts processing; an expired one never does.
+            guard !payout.processRequested, payout.status == "created" else { return payout }
             payout.processRequested = true
             payout.updatedMs = nowMs
             payout.nextActionAt = nowMs
