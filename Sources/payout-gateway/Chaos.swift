@@ -28,7 +28,7 @@ struct Chaos: AsyncParsableCommand {
         let started = Date()
         let report = try await ChaosRun(options: options, logger: logger).run()
         for failure in report.failures { print("chaos: FAILED \(failure)") }
-        print("chaos: work directory \(options.workDirectory), \(Int(Date().timeIntervalSince(started))) s, forged callbacks refused \(report.forgedCallbacksRefused)")
+        print("chaos: work directory \(options.workDirectory), \(Int(Date().timeIntervalSince(started))) s, forged callbacks refused \(report.forgedCallbacksRefused), parked \(report.parked)")
         print(report.line)
         if !report.passed { throw ExitCode(1) }
     }

@@ -36,7 +36,7 @@ struct JSONAPIProviderTests {
             #expect(attributes["gateway"]?["provider_id"] == "beta")
             let attempts = attributes["gateway"]?["attempts"]?.arrayValue ?? []
             #expect(attempts.count == 2)
-            #expect(attempts.first?["state"] == "rejected")
+            #expect(attempts.first?["state"] == "not_created")
             #expect(attempts.first?["resolution"]?.stringValue?.contains("422") == true)
             #expect(app.sandbox?.jsonapi("alpha")?.ledger().isEmpty == true)
             #expect(app.sandbox?.jsonapi("beta")?.ledger().first { $0.reference == id }?.payouts == 1)

@@ -56,16 +56,16 @@ struct PaynetAdapterTests {
             }
             let wrongControl = try Self.adapter(sandbox, port: port, controlKey: "wrong")
             // A wrong control key breaks the v2 status checksum: the lookup fails, it never reports "absent".
-            guard case .failed = await wrongControl.lookup(reference: "ok-1", providerPayoutID: nil) else {
+            guard case .failed = await wrongControl.lookup(reference: "ok-1", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
                 Issue.record("a status lookup with a wrong control key did not fail")
                 return
             }
-            guard case .found(let status) = await good.lookup(reference: "ok-1", providerPayoutID: snapshot.providerPayoutID) else {
+            guard case .found(let status) = await good.lookup(reference: "ok-1", providerPayoutID: snapshot.providerPayoutID, currency: Currency(code: "USD")!) else {
                 Issue.record("the status lookup did not find the order")
                 return
             }
             #expect(status.currency == "USD")
-            guard case .absent = await good.lookup(reference: "never-sent", providerPayoutID: nil) else {
+            guard case .absent = await good.lookup(reference: "never-sent", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
                 Issue.record("an unknown order was not reported absent")
                 return
             }

@@ -6,13 +6,14 @@ import Testing
 @Suite("PaynetEasy v4 end to end through the sandbox")
 struct PaynetEndToEndTests {
     /// Three v4 providers like the shipped file, with fast polls.
-    static func routes(json: Bool = false) -> String {
+    static func routes(json: Bool = false, repeatedReference: String = "unknown") -> String {
         """
         {"services":[
           {"code":"card","method":"payment_card","currencies":["USD","EUR"],"fields":[
             {"key":"card_number","required":true,"regexp":"^\\\\d{12,19}$"},{"key":"card_printed_name"},{"key":"expire_month"},{"key":"expire_year"}]}],
          "providers":[
           {"id":"payneteasy","dialect":"paynet-v4","base_url":"sandbox","poll_interval_seconds":0.1,"timeout_seconds":1,
+           "repeated_reference":"\(repeatedReference)",
            "paynet":{"flow":"direct","endpoints":{"USD":{"endpoint_id":"1001"}},"json":\(json)},
            "services":{"card":{"currencies":["USD"],"field_map":{"card_number":"credit_card_number"}}}},
           {"id":"cardzo","dialect":"paynet-v4","base_url":"sandbox","poll_interval_seconds":0.1,"timeout_seconds":1,
@@ -28,8 +29,8 @@ struct PaynetEndToEndTests {
         """
     }
 
-    static func configuration(json: Bool = false) async throws -> GatewayConfiguration {
-        var configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(routes(json: json)))
+    static func configuration(json: Bool = false, repeatedReference: String = "unknown") async throws -> GatewayConfiguration {
+        var configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(routes(json: json, repeatedReference: repeatedReference)))
         configuration.sandboxFaultDelayMillis = 2_000
         return configuration
     }
@@ -162,9 +163,25 @@ struct PaynetEndToEndTests {
         }
     }
 
+    @Test("a 5xx before storing, at a provider not known to refuse a repeated client_orderid, parks the payout unpaid instead of resending")
+    func unclearCreateParksWithoutResend() async throws {
+        try await TestGateway.withGateway(try await Self.configuration()) { app, client in
+            let sandbox = try #require(app.sandbox?.paynet("payneteasy"))
+            sandbox.inject([.errorBeforeStore])
+            let id = try await Self.create(client, reference: "v4-park", amount: "12", currency: "USD")
+            let attributes = try await client.waitForStatus(id, ["process_pending"], seconds: 20)
+            #expect(attributes["status"] == "process_pending")
+            try await Task.sleep(for: .milliseconds(1_500))
+            let gateway = try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]?["gateway"]
+            #expect(gateway?["pending_reason"]?.stringValue?.contains("repeated_reference") == true)
+            #expect(gateway?["attempts"]?.arrayValue?.first?["sends"] == 1, "an unclear create is never sent again")
+            #expect(sandbox.ledger().filter { $0.reference == id }.isEmpty)
+        }
+    }
+
     @Test("faults on payout never pay twice", arguments: [SandboxFault.errorAfterStore, .errorBeforeStore, .timeoutAfterStore, .lateVisibility, .resetAfterStore])
     func faults(fault: SandboxFault) async throws {
-        try await TestGateway.withGateway(try await Self.configuration()) { app, client in
+        try await TestGateway.withGateway(try await Self.configuration(repeatedReference: "rejected")) { app, client in
             let sandbox = try #require(app.sandbox?.paynet("payneteasy"))
             sandbox.inject([fault])
             let id = try await Self.create(client, reference: "v4-fault-\(fault.rawValue)", amount: "12", currency: "USD")

@@ -138,6 +138,17 @@ struct BreakerTests {
         #expect(breaker.cooldownMillis == 30_000)
     }
 
+    @Test("after its open period the breaker re-opens on the next failure, for twice as long, without an explicit trial")
+    func reopensAfterOpenPeriod() {
+        let health = ProviderHealth()
+        for _ in 0..<5 { health.record("p", success: false, nowMillis: 0) }
+        #expect(health.unhealthy(nowMillis: 30_001)["p"] == nil, "the open period is over: traffic is admitted again")
+        health.record("p", success: false, nowMillis: 30_001)
+        #expect(health.unhealthy(nowMillis: 30_002)["p"] != nil, "the failed trial opens the breaker again")
+        #expect(health.unhealthy(nowMillis: 30_001 + 59_999)["p"] != nil)
+        #expect(health.unhealthy(nowMillis: 30_001 + 60_000)["p"] == nil)
+    }
+
     @Test("a success in between resets the count")
     func successResets() {
         var breaker = BreakerState()

@@ -38,6 +38,22 @@ struct RoutingTests {
         #expect(throws: NoRouteError.self) { try router.decide(service: "card", currency: Currency(code: "JPY")!, amountMinor: 100, merchantID: nil) }
     }
 
+    @Test("limits finer than a currency's minor unit are refused, never read as no limit")
+    func limitsFitMinorUnits() throws {
+        let file = """
+            {"services":[{"code":"card","method":"m","currencies":["USD","JPY"],"amount_max":"999.50","fields":[]}],
+             "providers":[{"id":"a","dialect":"jsonapi","base_url":"sandbox","services":{"card":{"currencies":["JPY"],"amount_min":"0.5"}}}],
+             "routes":[{"id":"r","match":{"service":"card","currencies":["JPY"],"amount_max":"10.25"},"providers":["a"]}]}
+            """
+        do {
+            _ = try RoutesCompiler(secrets: SecretResolver(environment: [:])).compile(data: Data(file.utf8))
+            Issue.record("limits finer than the yen were accepted")
+        } catch {
+            let paths = Set(error.issues.map(\.path))
+            #expect(paths == ["$.services[0].amount_max", "$.providers[0].services.card.amount_min", "$.routes[0].match.amount_max"])
+        }
+    }
+
     @Test("every problem is reported with its JSON path")
     func invalidFiles() throws {
         let bad = """

@@ -42,6 +42,7 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
     ("/metrics", [.get]),
     ("/admin/routes/reload", [.post]),
     ("/admin/routes/explain", [.get]),
+    ("/admin/payouts/:id/release", [.post]),
 ]
 
 /// Builds the gateway from its configuration: store, routes, sandbox (demo), engine, webhooks and the merchant API.
@@ -78,7 +79,8 @@ private func assemble(
     } else if location == .sqliteMemory, configuration.dataKeyFile == nil {
         sealer = FieldSealer.random()
     } else {
-        sealer = try FieldSealer.loadOrCreate(path: configuration.dataKeyFile ?? defaultKeyFile)
+        sealer = try FieldSealer.loadOrCreate(
+            path: configuration.dataKeyFile ?? defaultKeyFile, storeHoldsSealedData: try await store.holdsSealedData())
     }
 
     // Routes, with generated credentials for sandbox providers.
@@ -120,6 +122,9 @@ private func assemble(
     }
 
     var engineSettings = configuration.engine
+    if let problem = engineSettings.leaseProblem(table) {
+        throw RoutesValidationError(issues: [.init(path: "$.providers", reason: problem)])
+    }
     if sandbox != nil, engineSettings.webhookAllowedHosts == nil {
         // The demo sends merchant webhooks to this machine only.
         engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -133,11 +138,12 @@ private func assemble(
     // Merchant API
     let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil)
     let reloader = RoutesReloader(
-        path: configuration.routesPath, runtime: runtime, http: http, sandbox: sandbox, sandboxPort: sandboxPort,
+        path: configuration.routesPath, runtime: runtime, http: http, sandbox: sandbox, sandboxPort: sandboxPort, engine: engineSettings,
         pollMillis: configuration.routesPollMillis, logger: logger)
     let adminToken = configuration.adminToken ?? (sandbox != nil ? Secret("adm_" + Identifier.secret()) : nil)
     let instanceID = "gw-" + Identifier.random(length: 12)
-    let router = buildRouter(front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime), instanceID: instanceID)
+    let operatorActions = PayoutOperator(store: store, runtime: runtime, settings: engineSettings, logger: logger)
+    let router = buildRouter(front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime, payouts: operatorActions), instanceID: instanceID)
 
     // One ServiceGroup stops services in reverse order: the workers that call servers (webhooks, engine,
     // sandbox clock) stop first, then the HTTP servers drain, then the store and the HTTP client close.

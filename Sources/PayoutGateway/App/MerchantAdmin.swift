@@ -24,7 +24,8 @@ public func createMerchant(name: String, databaseURL: String, dataKeyFile: Strin
     let store = SQLPayoutStore(backend: backend)
     try await store.migrate()
     let keyFile = dataKeyFile ?? ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("data.key")
-    let sealer = try dataKey.map { try FieldSealer(base64Key: $0.value) } ?? FieldSealer.loadOrCreate(path: keyFile)
+    let holdsSealed = try await store.holdsSealedData()
+    let sealer = try dataKey.map { try FieldSealer(base64Key: $0.value) } ?? FieldSealer.loadOrCreate(path: keyFile, storeHoldsSealedData: holdsSealed)
     let credentials = MerchantCredentials(
         accountID: Identifier.make("coma_"), apiKey: Identifier.secret(),
         publicKey: "pk_live_" + Identifier.random(length: 43), callbackSecret: "sk_live_" + Identifier.random(length: 43))

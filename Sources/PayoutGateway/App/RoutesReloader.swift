@@ -19,9 +19,13 @@ public struct RoutesReloader: Service {
     let sandbox: SandboxServer?
     let sandboxPort: Int?
     let pollMillis: Int64
+    /// The engine's settings: a reload that would make the lease shorter than a provider call is refused.
+    let engine: EngineSettings
     let logger: Logger
 
-    init(path: String, runtime: GatewayRuntime, http: ProviderHTTP, sandbox: SandboxServer?, sandboxPort: Int?, pollMillis: Int64, logger: Logger) {
+    init(path: String, runtime: GatewayRuntime, http: ProviderHTTP, sandbox: SandboxServer?, sandboxPort: Int?, engine: EngineSettings = EngineSettings(),
+         pollMillis: Int64, logger: Logger) {
+        self.engine = engine
         self.path = path
         self.runtime = runtime
         self.http = http
@@ -45,6 +49,9 @@ public struct RoutesReloader: Service {
             table = table.withSandboxCredentials(sandbox)
         } else if let provider = table.providers.values.first(where: \.isSandbox) {
             throw RoutesValidationError(issues: [.init(path: "$.providers[id=\(provider.id)].base_url", reason: "the sandbox is not running")])
+        }
+        if let problem = engine.leaseProblem(table) {
+            throw RoutesValidationError(issues: [.init(path: "$.providers", reason: problem)])
         }
         let port = sandboxPort
         let server = sandbox

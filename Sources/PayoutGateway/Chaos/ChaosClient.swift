@@ -52,16 +52,19 @@ final class ChaosClient: Sendable {
 
     /// Creates a payout; on a lost connection or a 5xx it asks again with the same reference_id (a 409 answers
     /// with the payout already created). Returns nil only for a definite refusal.
-    func create(reference: String, currency: String, amountMinor: Int64, callbackPort: Int) async throws -> ChaosRun.Acknowledged? {
+    /// Creates a payout; with `processLater` it is created with `auto_process: false` and `/process` follows at once,
+    /// racing the engine's first step.
+    func create(reference: String, currency: String, amountMinor: Int64, callbackPort: Int, processLater: Bool = false) async throws -> ChaosRun.Acknowledged? {
         let amount = MinorUnits.format(amountMinor, exponent: 2)
         let body = """
             {"data":{"type":"payout-invoice","attributes":{"service":"card","currency":"\(currency)","amount":\(amount),
             "reference_id":"\(reference)","fields":{"card_number":"4444333322221111"},
-            "callback_url":"http://127.0.0.1:\(callbackPort)/webhook"}}}
+            "callback_url":"http://127.0.0.1:\(callbackPort)/webhook","options":{"auto_process":\(!processLater)}}}}
             """
         for _ in 0..<600 {
             if let (status, json) = try? await send(.POST, "/api/payout-invoices", body: body) {
                 if status == 201 || status == 409, let id = json["data"]?["id"]?.stringValue {
+                    if processLater { try await process(id) }
                     return ChaosRun.Acknowledged(reference: reference, payoutID: id, currency: currency, amountMinor: amountMinor)
                 }
                 if (400..<500).contains(status), status != 409, status != 429 { return nil }
@@ -69,6 +72,14 @@ final class ChaosClient: Sendable {
             try await Task.sleep(for: .milliseconds(200))
         }
         return nil
+    }
+
+    /// The merchant's `/process`, retried until the gateway answers it.
+    func process(_ id: String) async throws {
+        for _ in 0..<600 {
+            if let (status, _) = try? await send(.POST, "/api/payout-invoices/\(id)/process", body: "{}"), status < 500 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     /// Every payout of the merchant, following the cursor pages.

@@ -31,6 +31,8 @@ public struct ChaosReport: Sendable {
     public var lost = 0
     /// Payouts neither final nor pending with a reason when the run settled.
     public var unresolved = 0
+    /// Payouts parked as `process_pending` with a reason (waiting for an operator): allowed, and counted.
+    public var parked = 0
     public var paidMinorByProviders: [String: Int64] = [:]
     public var processedMinorByGateway: [String: Int64] = [:]
     public var forgedCallbacksRefused = 0

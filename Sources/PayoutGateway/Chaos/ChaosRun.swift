@@ -32,7 +32,8 @@ public struct ChaosRun: Sendable {
 
         // Providers: one JSON:API, two PaynetEasy v4 (direct and bank confirmation), all injecting faults.
         var payelata = JSONAPISandbox(prefix: "payelata", processingMillis: 300, callbackStepMillis: 200)
-        payelata.faultDelayMillis = 2_500
+        // Late visibility lasts longer than the gateway's grace window: a resend meets "duplicate" (409).
+        payelata.faultDelayMillis = 6_000
         payelata.setCallbackMode([SandboxCallbackMode.outOfOrder, .duplicate, .merged].randomElement()!)
         var payneteasy = try PaynetSandbox(id: "payneteasy")
         var cardzo = try PaynetSandbox(id: "cardzo")
@@ -40,7 +41,10 @@ public struct ChaosRun: Sendable {
             var sandbox = index == 0 ? payneteasy : cardzo
             sandbox.processingMillis = 300
             sandbox.callbackStepMillis = 200
-            sandbox.faultDelayMillis = 2_500
+            sandbox.faultDelayMillis = 6_000
+            // Cardzo's payout-pay is sometimes slower than the gateway's timeout: the answer is lost, the payment not.
+            sandbox.slowPayMillis = 1_500
+            sandbox.slowPayRate = options.faultRate
             if index == 0 { payneteasy = sandbox } else { cardzo = sandbox }
         }
         for sandbox in [payneteasy, cardzo] { sandbox.setFaultRate(options.faultRate) }
@@ -116,7 +120,8 @@ public struct ChaosRun: Sendable {
         let plan: [(String, String, Int64)] = (0..<options.payouts).map { index in
             let currency = index % 2 == 0 ? "USD" : "EUR"
             let cents = [0, 1, 5, 10, 13, 25, 50, 75, 99][index % 9]
-            return ("chaos-\(index)-\(Identifier.random(length: 6))", currency, Int64(100 + (index * 37) % 40_000) * 100 + Int64(cents))
+            // Every third payout waits for the merchant's /process, sent right after the create (racing the engine).
+            return ("chaos-\(index % 3 == 0 ? "p" : "")\(index)-\(Identifier.random(length: 6))", currency, Int64(100 + (index * 37) % 40_000) * 100 + Int64(cents))
         }
         let restartEvery = max(1, options.payouts / (options.restarts + 1))
         var acknowledged: [Acknowledged] = []
@@ -130,7 +135,7 @@ public struct ChaosRun: Sendable {
                 var iterator = batch.makeIterator()
                 for _ in 0..<options.concurrency {
                     guard let item = iterator.next() else { break }
-                    group.addTask { try await api.create(reference: item.0, currency: item.1, amountMinor: item.2, callbackPort: receiverPort) }
+                    group.addTask { try await api.create(reference: item.0, currency: item.1, amountMinor: item.2, callbackPort: receiverPort, processLater: item.0.hasPrefix("chaos-p")) }
                 }
                 // Kill the gateway in the middle of the batch, while creates and provider calls are in flight.
                 var killedInBatch = false
@@ -144,7 +149,7 @@ public struct ChaosRun: Sendable {
                         killedInBatch = true
                     }
                     if let item = iterator.next() {
-                        group.addTask { try await api.create(reference: item.0, currency: item.1, amountMinor: item.2, callbackPort: receiverPort) }
+                        group.addTask { try await api.create(reference: item.0, currency: item.1, amountMinor: item.2, callbackPort: receiverPort, processLater: item.0.hasPrefix("chaos-p")) }
                     }
                 }
                 return results
@@ -160,14 +165,31 @@ public struct ChaosRun: Sendable {
     /// Waits until every payout is final (or pending with a reason) and every final state reached the webhook.
     func settle(api: ChaosClient, acknowledged: [Acknowledged], receiver: ChaosWebhookReceiver, report: inout ChaosReport) async throws {
         let deadline = Date().addingTimeInterval(options.settleTimeoutSeconds)
+        var parkedSince: (ids: Set<String>, at: Date)?
         while Date() < deadline {
             let states = try await api.allPayouts()
+            var parked = Set<String>()
             let open = acknowledged.filter { ack in
                 guard let state = states[ack.payoutID] else { return true }
                 if PayoutStatus.isFinal(state.status) { return !receiver.received(ack.payoutID).contains(state.status) }
+                if state.status == PayoutStatus.processPending.rawValue, state.pendingReason != nil {
+                    // Parked with a reason: it waits for an operator, or for the provider to show it.
+                    parked.insert(ack.payoutID)
+                    return false
+                }
                 return true
             }
-            if open.isEmpty { return }
+            if open.isEmpty {
+                // Done once the parked ones stayed parked for 10 s (a late-visible payout un-parks itself).
+                if parked.isEmpty { return }
+                if let since = parkedSince, since.ids == parked {
+                    if Date().timeIntervalSince(since.at) >= 10 { return }
+                } else {
+                    parkedSince = (parked, Date())
+                }
+            } else {
+                parkedSince = nil
+            }
             // Listing every payout competes with the engine for the store: look less often on large runs.
             try await Task.sleep(for: .milliseconds(max(500, Int64(acknowledged.count) / 2)))
         }
@@ -194,6 +216,8 @@ public struct ChaosRun: Sendable {
                 }
             } else if !(state.status == "process_pending" && state.pendingReason != nil) {
                 report.unresolved += 1
+            } else {
+                report.parked += 1
             }
         }
         if report.paidMinorByProviders != report.processedMinorByGateway {

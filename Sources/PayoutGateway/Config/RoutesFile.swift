@@ -86,9 +86,14 @@ public struct ProviderDefinition: Sendable, Codable {
     public var servicesMaxAgeSeconds: Double?
     /// JSON:API: which of `available`, `active`, `enabled` must be true (default available and enabled).
     public var eligibilityFlags: [String]?
+    /// Whether the provider refuses a create that repeats a reference (`rejected`) or that is not known (`unknown`):
+    /// only with `rejected` is an unclear create ever sent again. Default: `rejected` for JSON:API (409 by its
+    /// documents), `unknown` for PaynetEasy v4 (undocumented).
+    public var repeatedReference: RepeatedReference?
 
     enum CodingKeys: String, CodingKey {
         case id, dialect, credentials, services, enabled, paynet
+        case repeatedReference = "repeated_reference"
         case servicesRefreshSeconds = "services_refresh_seconds"
         case servicesMaxAgeSeconds = "services_max_age_seconds"
         case eligibilityFlags = "eligibility_flags"

@@ -8,8 +8,16 @@ public struct EngineSettings: Sendable {
     public var ambiguousLookupDelayMillis: Int64 = 1_000
     /// An absent lookup must be seen twice this far apart before the create is sent again.
     public var absenceGraceMillis: Int64 = 5_000
-    /// How often a create may be sent to one provider (the first send included).
+    /// How often a create may be sent to one provider that refuses a repeated reference (the first send included);
+    /// past that an unclear payout is parked, never moved to another provider.
     public var maxSendsPerProvider: Int64 = 3
+    /// How often a confirming call (payout-pay, process) may be sent for one attempt; past that the payout is parked.
+    public var maxConfirmSends: Int64 = 3
+    /// A bank check (PaynetEasy `payout-check`) that has not validated after this long is parked as `process_pending`
+    /// with a reason (it keeps being polled).
+    public var bankCheckTimeoutMillis: Int64 = 30 * 60_000
+    /// A lease must outlast the longest provider call by this much (the configuration refuses a shorter lease).
+    public var leaseMarginMillis: Int64 = 2_000
     /// Backoff after a failed lookup, doubling to the cap.
     public var lookupBackoffMillis: Int64 = 2_000
     public var lookupBackoffCapMillis: Int64 = 300_000
@@ -21,8 +29,13 @@ public struct EngineSettings: Sendable {
     ]
     /// How long an invoice created with `auto_process: false` waits for `/process` before it is `expired`.
     public var invoiceLifetimeMillis: Int64 = 24 * 60 * 60_000
-    /// Payouts stepped at once by one instance.
+    /// Payouts stepped at once by one instance (a sliding window: a finished step frees its slot at once).
     public var concurrency: Int = 16
+    /// Payouts stepped at once for one provider, so that one hanging provider cannot hold every worker.
+    public var providerConcurrency: Int = 8
+    /// Webhooks delivered at once, and at once to one merchant.
+    public var webhookConcurrency: Int = 16
+    public var webhookMerchantConcurrency: Int = 4
     /// Idle sleep between claims.
     public var idleMillis: Int64 = 100
     /// Public base URL of this gateway, for the providers' callbacks (`{base}/callbacks/{provider-id}`).
@@ -40,7 +53,7 @@ public struct EngineSettings: Sendable {
     /// Engine timings from the environment (operators and the chaos suite tune them without rebuilding).
     public mutating func apply(environment: [String: String]) {
         func millis(_ name: String) -> Int64? { environment[name].flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil } }
-        if let value = millis("PAYOUT_GATEWAY_LEASE_MS"), value >= 1_000 { leaseMillis = value }
+        if let value = millis("PAYOUT_GATEWAY_LEASE_MS"), value >= 500 { leaseMillis = value }
         if let value = millis("PAYOUT_GATEWAY_ABSENCE_GRACE_MS") { absenceGraceMillis = value }
         if let value = millis("PAYOUT_GATEWAY_LOOKUP_BACKOFF_MS"), value > 0 { lookupBackoffMillis = value }
         if let value = millis("PAYOUT_GATEWAY_LOOKUP_BACKOFF_CAP_MS"), value > 0 { lookupBackoffCapMillis = value }
@@ -48,6 +61,23 @@ public struct EngineSettings: Sendable {
         if let value = millis("PAYOUT_GATEWAY_WEBHOOK_CAP_MS"), value > 0 { webhookCapMillis = value }
         if let value = millis("PAYOUT_GATEWAY_AMBIGUOUS_LOOKUP_DELAY_MS") { ambiguousLookupDelayMillis = value }
         if let value = millis("PAYOUT_GATEWAY_INVOICE_LIFETIME_MS"), value > 0 { invoiceLifetimeMillis = value }
-        if let value = environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"].flatMap(Int.init), (1...256).contains(value) { concurrency = value }
+        if let value = environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"].flatMap(Int.init), (1...256).contains(value) {
+            concurrency = value
+            providerConcurrency = max(1, value / 2)
+        }
+        if let value = environment["PAYOUT_GATEWAY_PROVIDER_CONCURRENCY"].flatMap(Int.init), (1...256).contains(value) { providerConcurrency = value }
+        if let value = millis("PAYOUT_GATEWAY_BANK_CHECK_TIMEOUT_MS"), value > 0 { bankCheckTimeoutMillis = value }
+        if let value = environment["PAYOUT_GATEWAY_MAX_CONFIRM_SENDS"].flatMap(Int64.init), (1...20).contains(value) { maxConfirmSends = value }
+    }
+}
+
+extension EngineSettings {
+    /// Why this lease is too short for these providers (nil when it is long enough): a lease must outlast the longest
+    /// provider call plus a margin, so that a worker never loses it while a call is in flight.
+    public func leaseProblem(_ table: RoutingTable) -> String? {
+        guard let longest = table.providers.values.max(by: { $0.timeoutSeconds < $1.timeoutSeconds }) else { return nil }
+        let needed = Int64(longest.timeoutSeconds * 1000) + leaseMarginMillis
+        guard leaseMillis < needed else { return nil }
+        return "the engine lease (\(leaseMillis) ms) must exceed the longest provider timeout (\(longest.id): \(Int64(longest.timeoutSeconds * 1000)) ms) plus \(leaseMarginMillis) ms; raise PAYOUT_GATEWAY_LEASE_MS or lower timeout_seconds"
     }
 }

@@ -22,24 +22,39 @@ public struct WebhookDispatcher: Service {
         self.logger = logger
     }
 
+    /// A sliding window of deliveries (no batch barrier), at most `webhookMerchantConcurrency` per merchant, so one
+    /// hanging merchant endpoint cannot delay another merchant's webhooks. Per payout, webhooks go out in order.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let due: [WebhookRecord]
-            do {
-                let lease = Int64(settings.webhookTimeoutSeconds * 1000) * 2
-                due = try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: 16)
-            } catch {
-                logger.error("claiming webhooks failed", metadata: ["error": "\(String(describing: type(of: error)))"])
-                try? await Task.sleep(for: .seconds(1))
-                continue
-            }
-            if due.isEmpty {
-                try? await Task.sleep(for: .milliseconds(max(settings.idleMillis, 200)))
-                continue
-            }
-            await withTaskGroup(of: Void.self) { group in
+        let window = SlidingWindow(limit: settings.webhookConcurrency, perKey: settings.webhookMerchantConcurrency)
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                let free = window.free
+                guard free > 0 else {
+                    await window.waitForSlot()
+                    continue
+                }
+                let due: [WebhookRecord]
+                do {
+                    let lease = Int64(settings.webhookTimeoutSeconds * 1000) * 2
+                    due = try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: free)
+                } catch {
+                    logger.error("claiming webhooks failed", metadata: ["error": "\(String(describing: type(of: error)))"])
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
                 for webhook in due {
-                    group.addTask { await deliver(webhook) }
+                    guard window.enter(webhook.merchantId) else {
+                        // This merchant already has its share in flight: due again shortly, still first in its line.
+                        try? await store.recordWebhookDeferral(id: webhook.id, nextAttemptAt: Clock.nowMillis() + 200)
+                        continue
+                    }
+                    group.addTask {
+                        defer { window.leave(webhook.merchantId) }
+                        await deliver(webhook)
+                    }
+                }
+                if due.count < free {
+                    try? await Task.sleep(for: .milliseconds(max(settings.idleMillis, 50)))
                 }
             }
         }

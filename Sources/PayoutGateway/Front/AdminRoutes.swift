@@ -3,11 +3,13 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Operator endpoints: `POST /admin/routes/reload` and `GET /admin/routes/explain`, behind a bearer token.
+/// Operator endpoints: `POST /admin/routes/reload`, `GET /admin/routes/explain` and
+/// `POST /admin/payouts/{id}/release`, behind a bearer token.
 struct AdminRoutes: Sendable {
     let adminToken: Secret?
     let reloader: RoutesReloader?
     let runtime: GatewayRuntime
+    var payouts: PayoutOperator?
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/admin/routes/reload") { request, _ in
@@ -23,6 +25,27 @@ struct AdminRoutes: Sendable {
             }
             return Response.json(["status": "reloaded", "services": .number(Decimal(summary.services)),
                                   "providers": .number(Decimal(summary.providers)), "routes": .number(Decimal(summary.routes))])
+        }
+        router.post("/admin/payouts/:id/release") { request, context in
+            try authorize(request)
+            guard let payouts else { throw APIError.http(.serviceUnavailable, detail: "Payout actions are not available.") }
+            var request = request
+            let body = try await request.collectBody(upTo: 16 * 1024)
+            let reason = (try? JSONCoding.decode(JSONValue.self, from: Data(buffer: body)))?["reason"]?.stringValue ?? ""
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 500 else {
+                throw APIError.validation("reason", "Say in 1 to 500 characters what was checked with the provider.")
+            }
+            let id = context.parameters.get("id") ?? ""
+            switch try await payouts.release(payoutID: id, reason: reason) {
+            case .released:
+                return Response.json(["status": "released", "id": .string(id)])
+            case .notFound:
+                throw APIError.notFound
+            case .busy:
+                throw APIError.http(.conflict, detail: "The payout is being worked on (or unknown); try again in a moment.")
+            case .refused(let phase):
+                throw APIError.http(.conflict, detail: "Only a parked attempt can be released; this one is \(phase).")
+            }
         }
         router.get("/admin/routes/explain") { request, _ in
             try authorize(request)

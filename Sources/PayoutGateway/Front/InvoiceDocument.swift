@@ -89,6 +89,8 @@ public enum InvoiceDocument {
             "redirect_url": payout.redirectUrl.map(JSONValue.string) ?? .null,
             "auto_process": .bool(payout.autoProcess),
             "process_requested": .bool(payout.processRequested),
+            // `updated` is in whole seconds by the dialect; this one orders a payout's webhooks (it grows with every change).
+            "updated_ms": .number(Decimal(payout.updatedMs)),
             "attempts": .array(attempts.map { attempt in
                 [
                     "number": .number(Decimal(attempt.number)),

@@ -69,7 +69,7 @@ struct InvoiceRoutes: Sendable {
         let now = Clock.nowMillis()
         let payout = PayoutRecord(
             id: payoutID, merchantId: merchant.id, referenceId: input.referenceId,
-            status: PayoutStatus.created, resolution: "ok", service: input.service.code, method: input.service.method,
+            status: PayoutStatus.created.rawValue, resolution: "ok", service: input.service.code, method: input.service.method,
             currency: input.currency.code, amountMinor: input.amountMinor, feeMinor: 0, testMode: input.testMode,
             description: input.description, fieldsMasked: JSONCoding.encodeString(Masking.maskFields(input.fields)),
             fieldsSealed: try services.sealer.seal(fields: input.fields),

@@ -21,6 +21,11 @@ public enum GatewayMetrics {
         Counter(label: "payout_gateway_payout_status_changes_total", dimensions: [("status", status)]).increment()
     }
 
+    /// A payout that needs an operator: parked, contradicting answers, a mismatching adopted payout …
+    static func lifecycleAlert(_ kind: String) {
+        Counter(label: "payout_gateway_lifecycle_alerts_total", dimensions: [("kind", kind)]).increment()
+    }
+
     static func providerCall(_ provider: String, call: String, outcome: String) {
         Counter(label: "payout_gateway_provider_calls_total", dimensions: [("provider", provider), ("call", call), ("outcome", outcome)]).increment()
     }

@@ -40,7 +40,7 @@ public struct ProviderSnapshot: Sendable, Hashable {
     public var rawStatus: String
     public var outcome: ProviderOutcome
     /// The dialect status to show merchants (`processed`, `process_failed`, `expired` …).
-    public var merchantStatus: String
+    public var merchantStatus: PayoutStatus
     public var resolution: String?
     public var processedAmountMinor: Int64?
     public var redirectURL: String?
@@ -53,7 +53,7 @@ public struct ProviderSnapshot: Sendable, Hashable {
     public var service: String?
     public var providerID: String?
 
-    public init(providerPayoutID: String?, rawStatus: String, outcome: ProviderOutcome, merchantStatus: String,
+    public init(providerPayoutID: String?, rawStatus: String, outcome: ProviderOutcome, merchantStatus: PayoutStatus,
                 resolution: String? = nil, processedAmountMinor: Int64? = nil, redirectURL: String? = nil,
                 currency: String? = nil, serialNumber: String? = nil) {
         self.providerPayoutID = providerPayoutID
@@ -98,5 +98,6 @@ public protocol ProviderAdapter: Sendable {
     var needsConfirmation: Bool { get }
     func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome
     func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome
-    func lookup(reference: String, providerPayoutID: String?) async -> LookupOutcome
+    /// Asks the provider's status by our reference (and its id when known), on the endpoint of the payout's currency.
+    func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome
 }

@@ -61,6 +61,11 @@ public struct BreakerState: Sendable, Hashable {
             // The trial failed: open again for twice as long.
             cooldownMillis = min(cooldownMillis * 2, maxCooldownMillis)
             phase = .open(untilMillis: nowMillis + cooldownMillis)
+        case .open(let until) where nowMillis >= until:
+            // The cool-down is over, so this call was the half-open trial (the router admits traffic again once the
+            // open period ends): it failed, so the breaker opens again for twice as long.
+            cooldownMillis = min(cooldownMillis * 2, maxCooldownMillis)
+            phase = .open(untilMillis: nowMillis + cooldownMillis)
         case .closed where consecutiveFailures >= threshold:
             phase = .open(untilMillis: nowMillis + cooldownMillis)
         case .closed, .open:

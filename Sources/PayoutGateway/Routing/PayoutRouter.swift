@@ -173,14 +173,21 @@ public struct PayoutRouter: Sendable {
         guard let provider = table.providers[providerID],
               case .success(let listed?)? = listedService(provider, service: service, currency: currency)
         else { return nil }
-        func minor(_ text: String?) -> Int64 { text.flatMap { try? MinorUnits.parseSigned($0, exponent: currency.exponent) } ?? 0 }
-        let rate = Decimal(string: listed.feeRate ?? "0") ?? 0
+        // A fee finer than the currency's minor unit (fee_fix "0.5" in JPY) is not a fee we can charge: the
+        // provider's fee is unknown (ranked last), never silently 0.
+        func minor(_ text: String?) -> Int64?? {
+            guard let text, !text.isEmpty else { return .some(0) }
+            guard let value = try? MinorUnits.parseSigned(text, exponent: currency.exponent) else { return .none }
+            return .some(value)
+        }
+        guard let fix = minor(listed.feeFix), let floor = minor(listed.feeMin), let cap = minor(listed.feeMax),
+              let fix, let floor, let cap, let rate = Decimal(string: listed.feeRate ?? "0")
+        else { return nil }
         var proportional = Decimal(amountMinor) * rate / 100
         var rounded = Decimal()
         NSDecimalRound(&rounded, &proportional, 0, .up)
-        var fee = NSDecimalNumber(decimal: rounded).int64Value + minor(listed.feeFix)
-        fee = max(fee, minor(listed.feeMin))
-        let cap = minor(listed.feeMax)
+        var fee = NSDecimalNumber(decimal: rounded).int64Value + fix
+        fee = max(fee, floor)
         if cap > 0 { fee = min(fee, cap) }
         return fee
     }

@@ -47,8 +47,8 @@ public struct RoutesCompiler: Sendable {
             for (ci, code) in service.currencies.enumerated() where Currency(code: code) == nil {
                 issue("\(path).currencies[\(ci)]", "unknown ISO 4217 currency \(code)")
             }
-            let min = limit(service.amountMin, "\(path).amount_min", &issues)
-            let max = limit(service.amountMax, "\(path).amount_max", &issues)
+            let min = limit(service.amountMin, "\(path).amount_min", currencies: service.currencies, &issues)
+            let max = limit(service.amountMax, "\(path).amount_max", currencies: service.currencies, &issues)
             checkOrder(min, max, path, &issues)
             for (fi, field) in service.fields.enumerated() {
                 if field.key.isEmpty { issue("\(path).fields[\(fi)].key", "must not be empty") }
@@ -92,8 +92,9 @@ public struct RoutesCompiler: Sendable {
                 for (ci, currency) in (mapping.currencies ?? []).enumerated() where Currency(code: currency) == nil {
                     issue("\(spath).currencies[\(ci)]", "unknown ISO 4217 currency \(currency)")
                 }
-                let min = limit(mapping.amountMin, "\(spath).amount_min", &issues)
-                let max = limit(mapping.amountMax, "\(spath).amount_max", &issues)
+                let currencies = mapping.currencies ?? file.services.first(where: { $0.code == code })?.currencies ?? []
+                let min = limit(mapping.amountMin, "\(spath).amount_min", currencies: currencies, &issues)
+                let max = limit(mapping.amountMax, "\(spath).amount_max", currencies: currencies, &issues)
                 checkOrder(min, max, spath, &issues)
             }
             if provider.dialect == .paynetV4 {
@@ -118,6 +119,7 @@ public struct RoutesCompiler: Sendable {
             config.servicesRefreshSeconds = provider.servicesRefreshSeconds ?? file.defaults?.servicesRefreshSeconds ?? 60
             config.servicesMaxAgeSeconds = provider.servicesMaxAgeSeconds ?? file.defaults?.servicesMaxAgeSeconds ?? 900
             config.eligibilityFlags = provider.eligibilityFlags ?? file.defaults?.eligibilityFlags ?? ["available", "enabled"]
+            config.repeatedReference = provider.repeatedReference ?? (provider.dialect == .jsonapi ? .rejected : .unknown)
             if !(config.servicesRefreshSeconds >= 1), !provider.isSandbox { issue("\(path).services_refresh_seconds", "must be at least 1") }
             providers[provider.id] = config
         }
@@ -133,8 +135,9 @@ public struct RoutesCompiler: Sendable {
             for (ci, currency) in (route.match.currencies ?? []).enumerated() where Currency(code: currency) == nil {
                 issue("\(path).match.currencies[\(ci)]", "unknown ISO 4217 currency \(currency)")
             }
-            let min = limit(route.match.amountMin, "\(path).match.amount_min", &issues)
-            let max = limit(route.match.amountMax, "\(path).match.amount_max", &issues)
+            let routeCurrencies = route.match.currencies ?? file.services.first(where: { $0.code == route.match.service })?.currencies ?? []
+            let min = limit(route.match.amountMin, "\(path).match.amount_min", currencies: routeCurrencies, &issues)
+            let max = limit(route.match.amountMax, "\(path).match.amount_max", currencies: routeCurrencies, &issues)
             checkOrder(min, max, "\(path).match", &issues)
             if route.providers.isEmpty { issue("\(path).providers", "must name at least one provider") }
             for (pi, providerID) in route.providers.enumerated() {
@@ -215,13 +218,20 @@ public struct RoutesCompiler: Sendable {
         }
     }
 
-    private func limit(_ value: JSONValue?, _ path: String, _ issues: inout [RoutesValidationError.Issue]) -> DecimalLimit? {
+    private func limit(_ value: JSONValue?, _ path: String, currencies: [String], _ issues: inout [RoutesValidationError.Issue]) -> DecimalLimit? {
         guard let value, !value.isNull else { return nil }
         guard let text = value.decimalText, (try? MinorUnits.parseSigned(text, exponent: 8)) != nil else {
             issues.append(.init(path: path, reason: "must be a decimal amount"))
             return nil
         }
         if text.hasPrefix("-") { issues.append(.init(path: path, reason: "must not be negative")) }
+        // A limit finer than a currency's minor unit ("999.50" for JPY) would silently mean "no limit" at run time.
+        for code in currencies {
+            guard let currency = Currency(code: code) else { continue }
+            if (try? MinorUnits.parseSigned(text, exponent: currency.exponent)) == nil {
+                issues.append(.init(path: path, reason: "\(text) is finer than the minor unit of \(code) (\(currency.exponent) decimals)"))
+            }
+        }
         return DecimalLimit(text: text)
     }
 

@@ -47,6 +47,7 @@ public struct ProviderConfig: Sendable {
     public var servicesRefreshSeconds: Double = 60
     public var servicesMaxAgeSeconds: Double = 900
     public var eligibilityFlags: [String] = ["available", "enabled"]
+    public var repeatedReference: RepeatedReference = .unknown
 
     public func credential(_ name: String) -> String? { credentials[name]?.value }
 }

@@ -51,7 +51,11 @@ extension PaynetSandbox {
             switch command {
             case "v4/payout": answer = try await create(parameters, bankCheck: false)
             case "v4/payout-check": answer = try await create(parameters, bankCheck: true)
-            case "v4/payout-pay": answer = pay(parameters)
+            case "v4/payout-pay":
+                if slowPayMillis > 0, Double.random(in: 0..<1) < slowPayRate {
+                    try await Task.sleep(for: .milliseconds(slowPayMillis))
+                }
+                answer = pay(parameters)
             default: answer = status(parameters)
             }
         }

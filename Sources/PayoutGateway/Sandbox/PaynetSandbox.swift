@@ -22,6 +22,10 @@ public struct PaynetSandbox: Sendable {
     /// Status polls after payout-check before the order-stage becomes `payout_check_validated`.
     public var validateAfterPolls = 1
     public var duplicatePolicy = DuplicatePolicy.reject
+    /// A share of payout-pay calls is held this long before the order is paid (a confirming call slower than the
+    /// gateway's timeout: the answer is lost, the payment happens).
+    public var slowPayMillis: Int64 = 0
+    public var slowPayRate = 0.0
     let state: PaynetSandboxState
 
     public init(id: String, pathPrefix: String = "paynet") throws {

@@ -23,10 +23,15 @@ public struct FieldSealer: Sendable {
         self.keyBytes = data
     }
 
-    /// Loads the key from `path`, creating a new random one (mode 0600) when the file does not exist.
-    public static func loadOrCreate(path: String) throws -> FieldSealer {
+    /// Loads the key from `path`, creating a new random one (mode 0600) when the file does not exist — but only for a
+    /// store that holds no sealed data yet (`storeHoldsSealedData` false): a new key could not open what the lost one
+    /// sealed, so start-up stops instead of leaving in-flight payouts and merchant secrets unreadable.
+    public static func loadOrCreate(path: String, storeHoldsSealedData: Bool = false) throws -> FieldSealer {
         if let data = FileManager.default.contents(atPath: path) {
             return try FieldSealer(base64Key: String(decoding: data, as: UTF8.self))
+        }
+        if storeHoldsSealedData {
+            throw SealError(description: "the data key file \(path) is missing, but the store holds data sealed with a key; restore the file (or pass the key in PAYOUT_GATEWAY_DATA_KEY) — a new key is made only for an empty store")
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }

@@ -119,6 +119,23 @@ enum Migrations {
                 )
                 """,
             ]),
+            ("002_fenced_lifecycle", [
+                // A lease is fenced by a token raised at every claim; a step commits only with the token it claimed.
+                "ALTER TABLE payouts ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE attempts ADD COLUMN unclear_sends BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE attempts ADD COLUMN duplicate_seen BOOLEAN NOT NULL DEFAULT FALSE",
+                "ALTER TABLE attempts ADD COLUMN confirm_sends BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE attempts ADD COLUMN lookup_failures BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE attempts ADD COLUMN absent_since_ms BIGINT",
+                // Earlier phases, typed: a send that was not definitely refused may have created the payout.
+                "UPDATE attempts SET unclear_sends = sends WHERE state <> 'rejected'",
+                "UPDATE attempts SET confirm_sends = 1 WHERE confirm_sent",
+                "UPDATE attempts SET state = 'creating' WHERE state = 'sending'",
+                "UPDATE attempts SET state = 'unclear' WHERE state = 'ambiguous'",
+                "UPDATE attempts SET state = 'held' WHERE state = 'created'",
+                "UPDATE attempts SET state = 'not_created' WHERE state = 'rejected'",
+                "CREATE INDEX webhooks_payout_pending ON webhooks (payout_id, state, id)",
+            ]),
         ]
     }
 

@@ -5,23 +5,49 @@ public enum CreatePayoutResult: Sendable {
 }
 
 /// One engine step's writes, committed in a single transaction (or not at all).
+///
+/// Only the columns the engine owns are written (status, resolution, provider, schedule, lease …): a merchant's
+/// `/process` that lands during the step is never overwritten. The commit is fenced by `payout.leaseToken`.
 public struct PayoutStepCommit: Sendable {
     public var payout: PayoutRecord
     public var attempts: [AttemptRecord]
     public var events: [PayoutEventRecord]
     /// The webhook body to enqueue when the status changed (written with the change, never apart).
     public var webhookBody: String?
+    /// Keep the lease (an intent committed before a provider call); otherwise release it.
+    public var keepLease: Bool
+    /// Refuse the commit if the merchant asked to process since the payout was claimed (an expiry).
+    public var requireNoProcessRequest: Bool
 
-    public init(payout: PayoutRecord, attempts: [AttemptRecord] = [], events: [PayoutEventRecord] = [], webhookBody: String? = nil) {
+    public init(payout: PayoutRecord, attempts: [AttemptRecord] = [], events: [PayoutEventRecord] = [], webhookBody: String? = nil,
+                keepLease: Bool = false, requireNoProcessRequest: Bool = false) {
         self.payout = payout
         self.attempts = attempts
         self.events = events
         self.webhookBody = webhookBody
+        self.keepLease = keepLease
+        self.requireNoProcessRequest = requireNoProcessRequest
     }
 }
 
+/// What the payout engine needs of the ledger.
+public protocol EngineStore: Sendable {
+    /// Leases due payouts to `owner` until `nowMs + leaseMs`, raising each one's fencing token (`leaseToken`).
+    func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [PayoutRecord]
+    func attempts(payoutId: String) async throws -> [AttemptRecord]
+    func webhooks(payoutId: String) async throws -> [WebhookRecord]
+    /// Commits a step if `owner` still holds the lease with the step's token; returns false (and writes nothing) otherwise.
+    func commit(_ step: PayoutStepCommit, owner: String) async throws -> Bool
+    /// Extends a held lease (while a provider call is in flight); false when the lease is no longer this token's.
+    func renewLease(payoutId: String, owner: String, token: Int64, untilMs: Int64) async throws -> Bool
+    /// Leases one payout (an operator's action on it) unless another worker holds it; nil when it does or is unknown.
+    func claimPayout(id: String, owner: String, nowMs: Int64, leaseMs: Int64) async throws -> PayoutRecord?
+    /// Gives a claimed payout back without stepping it, due at `nextActionAt`.
+    func releaseLease(payoutId: String, owner: String, token: Int64, nextActionAt: Int64) async throws
+}
+
 /// The payout ledger. Every write is transactional; no transaction spans a provider call.
-public protocol PayoutStore: Sendable {
+public protocol PayoutStore: EngineStore {
     func migrate() async throws
 
     func insertMerchant(_ merchant: MerchantRecord) async throws
@@ -38,20 +64,18 @@ public protocol PayoutStore: Sendable {
     func requestProcessing(id: String, merchantId: String, nowMs: Int64) async throws -> PayoutRecord?
     func events(payoutId: String) async throws -> [PayoutEventRecord]
 
-    /// Leases due payouts to `owner` until `nowMs + leaseMs`; another owner cannot claim them meanwhile.
-    func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [PayoutRecord]
-    func attempts(payoutId: String) async throws -> [AttemptRecord]
     func attempt(providerId: String, reference: String) async throws -> AttemptRecord?
     func attempt(providerId: String, providerPayoutId: String) async throws -> AttemptRecord?
-    /// Commits a step if `owner` still holds the lease; returns false (and writes nothing) otherwise.
-    func commit(_ step: PayoutStepCommit, owner: String) async throws -> Bool
     /// Makes a payout due at `atMs` (provider callbacks use it to trigger a confirming status query).
     func nudge(payoutId: String, atMs: Int64) async throws
     func countNonFinal() async throws -> Int
+    /// Whether anything sealed with the data key is stored (merchant secrets, destination fields).
+    func holdsSealedData() async throws -> Bool
 
     func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord]
+    /// Makes a claimed webhook due again at `nextAttemptAt` without counting an attempt.
+    func recordWebhookDeferral(id: Int64, nextAttemptAt: Int64) async throws
     func recordWebhookAttempt(id: Int64, code: Int64?, error: String?, delivered: Bool, nextAttemptAt: Int64, giveUp: Bool) async throws
-    func webhooks(payoutId: String) async throws -> [WebhookRecord]
 
     func idempotency(merchantId: String, key: String) async throws -> IdempotencyRecord?
     func saveIdempotency(_ record: IdempotencyRecord) async throws

@@ -42,20 +42,49 @@ public struct PayoutRecord: Sendable, Codable, Hashable {
     public var nextActionAt: Int64?
     public var leaseOwner: String?
     public var leaseUntil: Int64?
+    /// The fencing token of the current lease: raised by every claim; a step commits only with the token it claimed.
+    public var leaseToken: Int64 = 0
+
+    public var payoutStatus: PayoutStatus { PayoutStatus(stored: status) }
 }
 
-/// The lifecycle of one attempt at one provider.
-public enum AttemptState: String, Sendable, Codable {
-    /// Stored before the request leaves; after a crash it is ambiguous and resolved by lookup.
-    case sending
-    /// The provider has the payout; waiting for the confirming step or the outcome.
-    case created
-    /// The provider answered in a way that leaves creation unknown; resolved by lookup.
-    case ambiguous
-    /// The provider definitely did not create it; the next candidate may take the payout.
-    case rejected
-    /// The provider reached a final state (success or failure).
+/// Where one attempt at one provider stands. Each phase says what the gateway knows about money at that provider.
+public enum AttemptPhase: String, Sendable, Codable, CaseIterable {
+    /// A create is recorded as about to leave (or has left, answer not booked): only a lookup may follow.
+    case creating
+    /// The provider's answer left creation unknown (5xx, timeout, reset, 429, "duplicate"): resolved by lookup.
+    case unclear
+    /// The provider holds the payout: waiting for the confirming call, or polling its outcome.
+    case held
+    /// Sending the create again (same reference) is safe and due: every send was definitely refused or never
+    /// connected, or the provider refuses a repeated reference and was seen without the payout across the grace window.
+    case resendDue = "resend_due"
+    /// A confirming call (payout-pay, process) is recorded as about to leave: only a lookup may follow.
+    case confirming
+    /// The confirming call's answer was unclear: resolved by lookup before any repeat.
+    case confirmUnclear = "confirm_unclear"
+    /// Lookups showed the payout still waiting for confirmation well after an unclear confirming call: send it again.
+    case confirmDue = "confirm_due"
+    /// The provider definitely refused the confirming call: a lookup decides whether the payout failed.
+    case confirmRefused = "confirm_refused"
+    /// The provider reached a final state.
     case final
+    /// Every send to this provider got a definite "not created" answer: the next candidate may take the payout.
+    case notCreated = "not_created"
+
+    /// Phases stored by earlier versions.
+    public init(stored: String) {
+        switch stored {
+        case "sending": self = .creating
+        case "ambiguous": self = .unclear
+        case "created": self = .held
+        case "rejected": self = .notCreated
+        default: self = AttemptPhase(rawValue: stored) ?? .unclear
+        }
+    }
+
+    /// A money-moving call may be at the provider without its answer booked.
+    public var isInFlightIntent: Bool { self == .creating || self == .confirming }
 }
 
 /// One attempt to carry a payout through one provider.
@@ -66,6 +95,7 @@ public struct AttemptRecord: Sendable, Codable, Hashable {
     public var number: Int64
     /// Our reference at the provider: generated and stored before the request leaves, stable across retries.
     public var reference: String
+    /// ``AttemptPhase`` raw value.
     public var state: String
     public var providerPayoutId: String?
     public var providerStatus: String?
@@ -81,7 +111,23 @@ public struct AttemptRecord: Sendable, Codable, Hashable {
     public var createdMs: Int64
     public var updatedMs: Int64
 
-    public var attemptState: AttemptState { AttemptState(rawValue: state) ?? .ambiguous }
+    /// Sends whose answer was not a definite "not created" (the provider may hold the payout because of them).
+    public var unclearSends: Int64 = 0
+    /// The provider answered "duplicate / already exists" for our reference.
+    public var duplicateSeen: Bool = false
+    /// Confirming calls recorded as about to leave.
+    public var confirmSends: Int64 = 0
+    /// Lookups in a row that failed (timeouts, 5xx): the back-off doubles with them.
+    public var lookupFailures: Int64 = 0
+    /// When lookups first found the payout absent (or still awaiting confirmation after a confirming call).
+    public var absentSinceMs: Int64?
+
+    public var phase: AttemptPhase {
+        get { AttemptPhase(stored: state) }
+        set { state = newValue.rawValue }
+    }
+
+    public var providerOutcome: ProviderOutcome? { outcome.flatMap(ProviderOutcome.init(rawValue:)) }
 }
 
 /// An append-only ledger line for a payout (state changes, provider exchanges, masked).

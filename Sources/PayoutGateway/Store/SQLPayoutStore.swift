@@ -106,7 +106,8 @@ public struct SQLPayoutStore: PayoutStore {
             payout.updatedMs = nowMs
             payout.nextActionAt = nowMs
             try await db.raw("""
-                UPDATE payouts SET process_requested = \(bind: true), updated_ms = \(bind: nowMs), next_action_at = \(bind: nowMs)
+                UPDATE payouts SET process_requested = \(bind: true), updated_ms = \(bind: nowMs), next_action_at = \(bind: nowMs),
+                nudge_ms = \(bind: nowMs)
                 WHERE id = \(bind: id)
                 """).run()
             try await db.insert(into: "payout_events").model(
@@ -129,8 +130,10 @@ public struct SQLPayoutStore: PayoutStore {
     public func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [PayoutRecord] {
         let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await backend.transaction { db in
+            // Every claim raises the fencing token: a worker whose lease expired can no longer commit.
             try await db.raw("""
-                UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), nudge_ms = NULL
+                UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), nudge_ms = NULL,
+                lease_token = lease_token + 1
                 WHERE id IN (
                     SELECT id FROM payouts
                     WHERE next_action_at IS NOT NULL AND next_action_at <= \(bind: nowMs)
@@ -139,6 +142,36 @@ public struct SQLPayoutStore: PayoutStore {
                 )
                 RETURNING *
                 """).all(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func claimPayout(id: String, owner: String, nowMs: Int64, leaseMs: Int64) async throws -> PayoutRecord? {
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), lease_token = lease_token + 1
+                WHERE id = \(bind: id) AND (lease_until IS NULL OR lease_until < \(bind: nowMs))
+                RETURNING *
+                """).first(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func renewLease(payoutId: String, owner: String, token: Int64, untilMs: Int64) async throws -> Bool {
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE payouts SET lease_until = \(bind: untilMs)
+                WHERE id = \(bind: payoutId) AND lease_owner = \(bind: owner) AND lease_token = \(bind: token)
+                RETURNING id
+                """).first() != nil
+        }
+    }
+
+    public func releaseLease(payoutId: String, owner: String, token: Int64, nextActionAt: Int64) async throws {
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE payouts SET lease_owner = NULL, lease_until = NULL,
+                next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > \(bind: nextActionAt) THEN \(bind: nextActionAt) ELSE next_action_at END
+                WHERE id = \(bind: payoutId) AND lease_owner = \(bind: owner) AND lease_token = \(bind: token)
+                """).run()
         }
     }
 
@@ -164,15 +197,26 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func commit(_ step: PayoutStepCommit, owner: String) async throws -> Bool {
-        let suffix = lockSuffix
+        let payout = step.payout
+        let release = !step.keepLease
+        let eraseSealed = PayoutStatus.isFinal(payout.status) && payout.nextActionAt == nil
+        let requireNoProcess = step.requireNoProcessRequest
         return try await backend.transaction { db in
-            let holder = try await db.raw("SELECT lease_owner FROM payouts WHERE id = \(bind: step.payout.id)\(unsafeRaw: suffix)")
-                .first(decodingColumn: "lease_owner", as: String?.self)
-            guard let current = holder, current == owner else { return false }
-            try await db.update("payouts")
-                .set(model: step.payout, keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
-                .where("id", .equal, step.payout.id)
-                .run()
+            // Fenced: only the holder of this very lease (owner and token) writes, and only the engine's columns.
+            let written = try await db.raw("""
+                UPDATE payouts SET status = \(bind: payout.status), resolution = \(bind: payout.resolution),
+                provider_id = \(bind: payout.providerId), redirect_url = \(bind: payout.redirectUrl),
+                pending_reason = \(bind: payout.pendingReason), processed_at = \(bind: payout.processedAt),
+                processed_amount_minor = \(bind: payout.processedAmountMinor), updated_ms = \(bind: payout.updatedMs),
+                next_action_at = \(bind: payout.nextActionAt),
+                fields_sealed = CASE WHEN \(bind: eraseSealed) THEN NULL ELSE fields_sealed END,
+                lease_owner = CASE WHEN \(bind: release) THEN NULL ELSE lease_owner END,
+                lease_until = CASE WHEN \(bind: release) THEN NULL ELSE lease_until END
+                WHERE id = \(bind: payout.id) AND lease_owner = \(bind: owner) AND lease_token = \(bind: payout.leaseToken)
+                AND (\(bind: !requireNoProcess) OR process_requested = \(bind: false))
+                RETURNING id
+                """).first()
+            guard written != nil else { return false }
             // A callback that nudged the payout while this step ran must not be lost to the step's schedule.
             try await db.raw("""
                 UPDATE payouts SET next_action_at = nudge_ms, nudge_ms = NULL
@@ -221,20 +265,38 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
+    public func holdsSealedData() async throws -> Bool {
+        try await backend.read { db in
+            let merchant = try await db.raw("SELECT id FROM merchants LIMIT 1").first()
+            if merchant != nil { return true }
+            return try await db.raw("SELECT id FROM payouts WHERE fields_sealed IS NOT NULL LIMIT 1").first() != nil
+        }
+    }
+
     // MARK: Webhooks
 
     public func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord] {
         let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await backend.transaction { db in
+            // Per payout, only the oldest pending webhook is delivered: a newer status never overtakes an older one.
             // Claiming pushes next_attempt_at forward: a crashed sender's webhook becomes due again after the lease.
             try await db.raw("""
                 UPDATE webhooks SET next_attempt_at = \(bind: nowMs + leaseMs)
                 WHERE id IN (
-                    SELECT id FROM webhooks WHERE state = 'pending' AND next_attempt_at <= \(bind: nowMs)
-                    ORDER BY next_attempt_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
+                    SELECT w.id FROM webhooks w WHERE w.state = 'pending' AND w.next_attempt_at <= \(bind: nowMs)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM webhooks e WHERE e.payout_id = w.payout_id AND e.state = 'pending' AND e.id < w.id
+                    )
+                    ORDER BY w.next_attempt_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
                 )
                 RETURNING *
                 """).all(decoding: WebhookRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func recordWebhookDeferral(id: Int64, nextAttemptAt: Int64) async throws {
+        try await backend.transaction { db in
+            try await db.raw("UPDATE webhooks SET next_attempt_at = \(bind: nextAttemptAt) WHERE id = \(bind: id) AND state = 'pending'").run()
         }
     }
 

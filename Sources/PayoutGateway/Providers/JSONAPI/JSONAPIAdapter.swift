@@ -63,7 +63,7 @@ public struct JSONAPIAdapter: ProviderAdapter {
         return classifySubmit(result, exponent: nil)
     }
 
-    public func lookup(reference: String, providerPayoutID: String?) async -> LookupOutcome {
+    public func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome {
         let url: String
         if let providerPayoutID {
             url = "\(baseURL)/api/payout-invoices/\(Self.pathEscape(providerPayoutID))"

@@ -4,18 +4,18 @@ public enum PaynetStatus {
     ///   - status: `processing`, `approved`, `declined`, `filtered`, `error`, `unknown` (anything else is unknown).
     ///   - stage: the order-stage, compared case-insensitively.
     ///   - checkPhase: true while a bank-confirmation payout waits for payout-pay.
-    public static func outcome(status: String, stage: String?, checkPhase: Bool, validatedStage: String) -> (ProviderOutcome, String) {
+    public static func outcome(status: String, stage: String?, checkPhase: Bool, validatedStage: String) -> (ProviderOutcome, PayoutStatus) {
         switch status.lowercased() {
         case "approved":
-            return (.succeeded, "processed")
+            return (.succeeded, .processed)
         case "declined", "filtered", "error":
-            return (.failed, "process_failed")
+            return (.failed, .processFailed)
         case "processing":
-            if checkPhase, stage?.lowercased() == validatedStage.lowercased() { return (.awaitingConfirmation, "created") }
-            return (checkPhase ? .checking : .processing, "processing")
+            if checkPhase, stage?.lowercased() == validatedStage.lowercased() { return (.awaitingConfirmation, .created) }
+            return (checkPhase ? .checking : .processing, .processing)
         default:
             // `unknown` or a word the docs do not list: never final, never retried blindly.
-            return (.pending, "process_pending")
+            return (.pending, .processPending)
         }
     }
 }

@@ -69,21 +69,21 @@ public struct PaynetV4Adapter: ProviderAdapter {
         return classify(result, reference: reference)
     }
 
-    public func lookup(reference: String, providerPayoutID: String?) async -> LookupOutcome {
-        var result: ProviderHTTPResult?
-        for currency in options.endpoints.keys.sorted() {
-            // Every currency's endpoint answers for the merchant's orders; the first one will do.
-            guard let url = url(statusV4 ? "v4/status" : "v2/status", currency: currency) else { continue }
-            let orderID = providerPayoutID ?? ""
-            var parameters: [(String, String)] = [("login", login), ("client_orderid", reference)]
-            if !orderID.isEmpty { parameters.append(("orderid", orderID)) }
-            if statusV4 {
-                result = await post(url, parameters)
-            } else {
-                parameters.append(("control", PaynetControl.status(login: login, clientOrderID: reference, orderID: orderID, controlKey: controlKey.value)))
-                result = await post(url, parameters, signed: false)
-            }
-            break
+    public func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome {
+        // The status goes to the endpoint the payout was sent to: a provider may scope orders by endpoint.
+        let command = statusV4 ? "v4/status" : "v2/status"
+        guard let url = url(command, currency: currency.code) else {
+            return .failed(reason: "no endpoint configured for \(currency.code)")
+        }
+        let orderID = providerPayoutID ?? ""
+        var parameters: [(String, String)] = [("login", login), ("client_orderid", reference)]
+        if !orderID.isEmpty { parameters.append(("orderid", orderID)) }
+        let result: ProviderHTTPResult?
+        if statusV4 {
+            result = await post(url, parameters)
+        } else {
+            parameters.append(("control", PaynetControl.status(login: login, clientOrderID: reference, orderID: orderID, controlKey: controlKey.value)))
+            result = await post(url, parameters, signed: false)
         }
         guard let result else { return .failed(reason: "no endpoint configured") }
         switch result {
@@ -153,7 +153,7 @@ public struct PaynetV4Adapter: ProviderAdapter {
                 }
                 return .accepted(ProviderSnapshot(
                     providerPayoutID: orderID, rawStatus: "async-response",
-                    outcome: needsConfirmation ? .checking : .processing, merchantStatus: "processing",
+                    outcome: needsConfirmation ? .checking : .processing, merchantStatus: .processing,
                     serialNumber: answer["serial-number"]))
             case "validation-error"?, "error"?:
                 let message = answer["error-message"] ?? ""

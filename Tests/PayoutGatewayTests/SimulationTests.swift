@@ -1,0 +1,41 @@
+import Foundation
+@testable import PayoutGateway
+import Testing
+
+/// Thousands of seeded runs of the real lifecycle, stepper and store against model providers (see `Simulation`).
+/// `PAYOUT_SIM_SEEDS` sets how many seeds run (default 1,000); `PAYOUT_SIM_SEED` replays one.
+@Suite("Deterministic simulation")
+struct SimulationTests {
+    @Test("no payout is paid twice or lost across crashes, expired leases, two instances and racing /process")
+    func seeds() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seeds: [UInt64]
+        if let one = environment["PAYOUT_SIM_SEED"].flatMap(UInt64.init) {
+            seeds = [one]
+        } else {
+            let count = environment["PAYOUT_SIM_SEEDS"].flatMap(UInt64.init) ?? 1_000
+            let base = environment["PAYOUT_SIM_BASE"].flatMap(UInt64.init) ?? 0
+            seeds = Array(base..<(base + count))
+        }
+        var total = Simulation.Stats()
+        var failures: [String] = []
+        let started = Date()
+        for seed in seeds {
+            var simulation = Simulation(seed: seed)
+            do {
+                let stats = try await simulation.run()
+                total.steps += stats.steps
+                total.calls += stats.calls
+                total.crashes += stats.crashes
+                total.leaseExpiries += stats.leaseExpiries
+                total.processRequests += stats.processRequests
+            } catch {
+                failures.append(String(describing: error))
+                if failures.count >= 5 { break }
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print("simulation: seeds=\(seeds.count) steps=\(total.steps) calls=\(total.calls) crashed_workers=\(total.crashes) lease_expiries=\(total.leaseExpiries) process_requests=\(total.processRequests) failures=\(failures.count) seconds=\(String(format: "%.1f", seconds))")
+        for failure in failures { Issue.record(Comment(rawValue: failure)) }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+@testable import PayoutGateway
+import Testing
+
+/// The store's side of the lifecycle: fenced leases, merchant actions never overwritten, webhooks in order.
+@Suite("Store fencing and ordering")
+struct StoreFencingTests {
+    static func payout(_ reference: String, now: Int64, processRequested: Bool = true, callback: String? = nil) -> PayoutRecord {
+        PayoutRecord(
+            id: Identifier.make("cpoi_"), merchantId: GatewayConfiguration.DemoMerchant().accountID, referenceId: reference, status: "created",
+            resolution: "ok", service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
+            description: nil, fieldsMasked: "{}", fieldsSealed: "x", metadata: nil, customer: nil, customerId: nil,
+            callbackUrl: callback, autoProcess: processRequested, processRequested: processRequested, providerId: nil, decision: nil,
+            redirectUrl: nil, pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
+            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+    }
+
+    @Test("a worker whose lease expired cannot commit after another claimed the payout, even with the same owner name")
+    func fencedByToken() async throws {
+        try await RouterLevelTests.withFront { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            let payout = Self.payout("fence", now: now)
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            let first = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 1_000, limit: 1).first)
+            // The lease runs out mid-call; the same instance (same owner name) claims it again in another worker.
+            let second = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 5_000, leaseMs: 1_000, limit: 1).first)
+            #expect(second.leaseToken == first.leaseToken + 1)
+            var stale = first
+            stale.status = "process_failed"
+            #expect(try await store.commit(PayoutStepCommit(payout: stale), owner: "gw") == false)
+            #expect(try await store.renewLease(payoutId: payout.id, owner: "gw", token: first.leaseToken, untilMs: now + 60_000) == false)
+            #expect(try await store.renewLease(payoutId: payout.id, owner: "gw", token: second.leaseToken, untilMs: now + 60_000) == true)
+            #expect(try await store.payout(id: payout.id)?.status == "created")
+            #expect(try await store.commit(PayoutStepCommit(payout: second), owner: "gw") == true)
+        }
+    }
+
+    @Test("a merchant's /process that lands during an engine step survives the step's commit and makes the payout due")
+    func processDuringStepIsKept() async throws {
+        try await RouterLevelTests.withFront { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            let payout = Self.payout("process-race", now: now, processRequested: false)
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
+            _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+            // The step decided on the payout as claimed (not yet asked to process): wait for /process until expiry.
+            claimed.nextActionAt = now + 86_400_000
+            #expect(try await store.commit(PayoutStepCommit(payout: claimed), owner: "gw"))
+            let stored = try #require(try await store.payout(id: payout.id))
+            #expect(stored.processRequested)
+            #expect((stored.nextActionAt ?? .max) <= now + 2, "the payout must be due again at once")
+        }
+    }
+
+    @Test("an expiry commit loses to a /process that landed meanwhile")
+    func expiryLosesToProcess() async throws {
+        try await RouterLevelTests.withFront { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            let payout = Self.payout("expiry-race", now: now, processRequested: false)
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
+            _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+            claimed.status = "expired"
+            #expect(try await store.commit(PayoutStepCommit(payout: claimed, requireNoProcessRequest: true), owner: "gw") == false)
+            #expect(try await store.payout(id: payout.id)?.status == "created")
+        }
+    }
+
+    @Test("per payout only the oldest pending webhook is handed out, so a newer status never overtakes an older one")
+    func webhooksInOrder() async throws {
+        try await RouterLevelTests.withFront { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            let payout = Self.payout("hooks", now: now, callback: "http://127.0.0.1:9/hook")
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            for (index, status) in ["processing", "processed"].enumerated() {
+                var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1 + Int64(index), leaseMs: 10_000, limit: 1).first)
+                claimed.status = status
+                claimed.updatedMs = now + 10 + Int64(index)
+                claimed.nextActionAt = now + 2 + Int64(index)
+                #expect(try await store.commit(PayoutStepCommit(payout: claimed, webhookBody: "{\"s\":\"\(status)\"}"), owner: "gw"))
+            }
+            let first = try await store.claimDueWebhooks(nowMs: now + 100, leaseMs: 10_000, limit: 10)
+            #expect(first.map(\.payoutStatus) == ["processing"])
+            #expect(try await store.claimDueWebhooks(nowMs: now + 100, leaseMs: 10_000, limit: 10).isEmpty, "the newer one waits for the older")
+            try await store.recordWebhookAttempt(id: first[0].id, code: 200, error: nil, delivered: true, nextAttemptAt: now, giveUp: false)
+            #expect(try await store.claimDueWebhooks(nowMs: now + 100, leaseMs: 10_000, limit: 10).map(\.payoutStatus) == ["processed"])
+        }
+    }
+
+    @Test("a missing data key file is never replaced while the store holds sealed data")
+    func missingDataKeyStopsStartUp() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgw-key-\(UUID().uuidString)").path
+        #expect(throws: SealError.self) { try FieldSealer.loadOrCreate(path: path, storeHoldsSealedData: true) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        _ = try FieldSealer.loadOrCreate(path: path, storeHoldsSealedData: false)
+        #expect(FileManager.default.fileExists(atPath: path))
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test("the sliding window frees a slot at once and caps each provider")
+    func slidingWindowCaps() {
+        let window = SlidingWindow(limit: 3, perKey: 2)
+        #expect(window.enter("slow"))
+        #expect(window.enter("slow"))
+        #expect(!window.enter("slow"), "one provider may not take every slot")
+        #expect(window.enter("fast"))
+        #expect(!window.enter("fast"))
+        window.leave("fast")
+        #expect(window.free == 1)
+        #expect(window.enter("fast"))
+    }
+}
