@@ -26,6 +26,27 @@ struct JSONAPIProviderTests {
         return try #require(response.json["data"]?["id"]?.stringValue)
     }
 
+    @Test("stored, hidden from lookups past the grace window, 'duplicate' on resend: parked, never paid by the next provider; paid once when it shows")
+    func hiddenPayoutIsNeverFailedOver() async throws {
+        let routes = Self.twoProviders.replacingOccurrences(of: #"{"test_usd":{"field_map":{"account":"acct"}}}"#, with: #"{"test_usd":{}}"#)
+        let configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(routes))
+        try await TestGateway.withGateway(configuration) { app, client in
+            let alpha = try #require(app.sandbox?.jsonapi("alpha"))
+            alpha.inject([.hiddenAfterStore])
+            let body = """
+                {"data":{"type":"payout-invoice","attributes":{"service":"test_usd","currency":"USD","amount":10,"reference_id":"hidden-1",
+                "fields":{"account":"12345"},"options":{"auto_process":true}}}}
+                """
+            let id = try #require(try await client.post("/api/payout-invoices", body).json["data"]?["id"]?.stringValue)
+            let parked = try await client.waitForStatus(id, ["process_pending"], seconds: 10)
+            #expect(parked["gateway"]?["pending_reason"]?.stringValue?.contains("duplicate") == true)
+            let processed = try await client.waitForStatus(id, ["processed"], seconds: 20)
+            #expect(processed["gateway"]?["provider_id"] == "alpha")
+            #expect(app.sandbox?.jsonapi("beta")?.ledger().contains { $0.reference == id } == false, "the next provider paid a payout the first one held")
+            #expect(alpha.ledger().filter { $0.reference == id }.reduce(0) { $0 + $1.payouts } == 1)
+        }
+    }
+
     @Test("a 422 (not created) at the first provider lets the next candidate pay; auto_process providers pay on create")
     func failoverOnRejection() async throws {
         let configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(Self.twoProviders))

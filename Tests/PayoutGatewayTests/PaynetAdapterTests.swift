@@ -6,11 +6,11 @@ import Testing
 @Suite("PaynetEasy v4 adapter against the sandbox")
 struct PaynetAdapterTests {
     static func adapter(_ sandbox: PaynetSandbox, port: Int, signature: String = "rsa-sha256", privateKey: String? = nil,
-                        controlKey: String? = nil) throws -> PaynetV4Adapter {
+                        controlKey: String? = nil, endpoints: String = #"{"USD":{"endpoint_id":"77"}}"#) throws -> PaynetV4Adapter {
         let file = """
-            {"services":[{"code":"card","method":"payment_card","currencies":["USD"],"fields":[]}],
+            {"services":[{"code":"card","method":"payment_card","currencies":["USD","EUR"],"fields":[]}],
              "providers":[{"id":"\(sandbox.id)","dialect":"paynet-v4","base_url":"sandbox","timeout_seconds":15,
-               "paynet":{"flow":"direct","signature":"\(signature)","endpoints":{"USD":{"endpoint_id":"77"}}},"services":{"card":{}}}],
+               "paynet":{"flow":"direct","signature":"\(signature)","endpoints":\(endpoints)},"services":{"card":{}}}],
              "routes":[{"id":"r","match":{"service":"card"},"providers":["\(sandbox.id)"]}]}
             """
         let config = try RoutesCompiler().compile(data: Data(file.utf8)).providers[sandbox.id]!.with(credentials: [
@@ -67,6 +67,27 @@ struct PaynetAdapterTests {
             #expect(status.currency == "USD")
             guard case .absent = await good.lookup(reference: "never-sent", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
                 Issue.record("an unknown order was not reported absent")
+                return
+            }
+        }
+    }
+
+    @Test("the status is asked on the endpoint the payout was sent to (a provider may scope orders by endpoint)")
+    func statusOnTheSendingEndpoint() async throws {
+        let sandbox = try PaynetSandbox(id: "scope")
+        let port = try await TestGateway.freePort()
+        try await TestSandbox.run(SandboxServer(jsonapi: [], paynet: [sandbox]), port: port) {
+            let adapter = try Self.adapter(sandbox, port: port, endpoints: #"{"EUR":{"endpoint_id":"88"},"USD":{"group_id":"77"}}"#)
+            guard case .accepted = await adapter.submit(Self.request("scoped-1")) else {
+                Issue.record("the USD payout was not accepted")
+                return
+            }
+            guard case .found = await adapter.lookup(reference: "scoped-1", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
+                Issue.record("the USD payout's status was not found on the USD endpoint")
+                return
+            }
+            guard case .absent = await adapter.lookup(reference: "scoped-1", providerPayoutID: nil, currency: Currency(code: "EUR")!) else {
+                Issue.record("the sandbox does not scope orders by endpoint")
                 return
             }
         }

@@ -185,6 +185,51 @@ struct PayoutLifecycleTests {
         #expect(lifecycle.currentAttempt?.confirmSends == 2)
     }
 
+    @Test("a provider that accepted the confirming call but still waits for it gets it again after the grace window, at most 3 times, then the payout is parked")
+    func acceptedConfirmNotActedOn() {
+        var lifecycle = PayoutLifecycle(payout: Self.payout(candidates: ["jsonconfirm"]), attempts: [])
+        _ = Self.expectCall(&lifecycle, 0)
+        lifecycle.record(.create(.accepted(Self.snapshot(.awaitingConfirmation, .created))), Self.context(0))
+        var now: Int64 = 10
+        var confirms = 0
+        for _ in 0..<40 {
+            lifecycle = Self.reload(lifecycle)
+            guard let call = Self.expectCall(&lifecycle, now) else { return }
+            switch call {
+            case .confirm:
+                confirms += 1
+                lifecycle.record(.confirm(.accepted(Self.snapshot(.processing, .processing))), Self.context(now))
+            case .lookup:
+                lifecycle.record(.lookup(.found(Self.snapshot(.awaitingConfirmation, .created))), Self.context(now))
+            case .create:
+                Issue.record("no create was due")
+            }
+            now = max(now + 1_000, lifecycle.payout.nextActionAt ?? now)
+        }
+        #expect(confirms == 3)
+        #expect(lifecycle.status == .processPending)
+        #expect(lifecycle.payout.pendingReason?.contains("confirming call") == true)
+    }
+
+    @Test("a confirming call refused because the check had not validated yet goes again once it validates")
+    func confirmRefusedBeforeValidation() {
+        var lifecycle = PayoutLifecycle(payout: Self.payout(candidates: ["bank"]), attempts: [])
+        _ = Self.expectCall(&lifecycle, 0)
+        lifecycle.record(.create(.accepted(Self.snapshot(.awaitingConfirmation, .created))), Self.context(0))
+        lifecycle = Self.reload(lifecycle)
+        guard case .confirm = Self.expectCall(&lifecycle, 10) else { return }
+        lifecycle.record(.confirm(.rejected(reason: "Order is not validated for payout-pay")), Self.context(10))
+        lifecycle = Self.reload(lifecycle)
+        guard case .lookup = Self.expectCall(&lifecycle, 20) else { return }
+        lifecycle.record(.lookup(.found(Self.snapshot(.checking, .processing))), Self.context(20))
+        #expect(lifecycle.status != .processFailed)
+        lifecycle = Self.reload(lifecycle)
+        guard case .lookup = Self.expectCall(&lifecycle, 3_000) else { return }
+        lifecycle.record(.lookup(.found(Self.snapshot(.awaitingConfirmation, .created))), Self.context(3_000))
+        lifecycle = Self.reload(lifecycle)
+        #expect(Self.expectCall(&lifecycle, 3_001) == .confirm(providerID: "bank", reference: "pay_1", providerPayoutID: "p-1"))
+    }
+
     @Test("the confirming call leaves only after the merchant's /process")
     func confirmWaitsForProcess() {
         var lifecycle = PayoutLifecycle(payout: Self.payout(candidates: ["bank"], processRequested: false), attempts: [])

@@ -32,8 +32,9 @@ public struct ChaosRun: Sendable {
 
         // Providers: one JSON:API, two PaynetEasy v4 (direct and bank confirmation), all injecting faults.
         var payelata = JSONAPISandbox(prefix: "payelata", processingMillis: 300, callbackStepMillis: 200)
-        // Late visibility lasts longer than the gateway's grace window: a resend meets "duplicate" (409).
-        payelata.faultDelayMillis = 6_000
+        payelata.faultDelayMillis = 2_500
+        // Late visibility lasts longer than the gateway's grace window (3.5 s): a resend meets "duplicate" (409).
+        payelata.lateVisibilityMillis = 6_000
         payelata.setCallbackMode([SandboxCallbackMode.outOfOrder, .duplicate, .merged].randomElement()!)
         var payneteasy = try PaynetSandbox(id: "payneteasy")
         var cardzo = try PaynetSandbox(id: "cardzo")
@@ -41,7 +42,8 @@ public struct ChaosRun: Sendable {
             var sandbox = index == 0 ? payneteasy : cardzo
             sandbox.processingMillis = 300
             sandbox.callbackStepMillis = 200
-            sandbox.faultDelayMillis = 6_000
+            sandbox.faultDelayMillis = 2_500
+            sandbox.lateVisibilityMillis = 6_000
             // Cardzo's payout-pay is sometimes slower than the gateway's timeout: the answer is lost, the payment not.
             sandbox.slowPayMillis = 1_500
             sandbox.slowPayRate = options.faultRate

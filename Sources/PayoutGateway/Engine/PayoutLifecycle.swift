@@ -419,7 +419,10 @@ public struct PayoutLifecycle: Sendable {
                     addEvent("adopted_mismatch", ["provider_id": .string(attempt.providerId), "fields": .string(fields)], context)
                 }
                 apply(snapshot, index, context)
-            case .confirming, .confirmUnclear, .confirmDue:
+            case .held where attempt.confirmSends == 0, .final, .notCreated:
+                apply(snapshot, index, context)
+            case .confirming, .confirmUnclear, .confirmDue, .held:
+                // (`held` after an accepted confirming call: the provider said it took it, yet may not have acted.)
                 guard snapshot.outcome == .awaitingConfirmation else {
                     update(index, context) { attempt in
                         attempt.phase = .held
@@ -436,6 +439,7 @@ public struct PayoutLifecycle: Sendable {
                     attempt.absentSinceMs = since
                     if attempt.phase == .confirming { attempt.phase = .confirmUnclear }
                 }
+                if attempt.phase == .held { update(index, context) { $0.phase = .confirmUnclear } }
                 if attempt.absentSinceMs != nil, now - since >= context.settings.absenceGraceMillis {
                     if attempt.confirmSends < context.settings.maxConfirmSends {
                         update(index, context) { $0.phase = .confirmDue }
@@ -451,11 +455,17 @@ public struct PayoutLifecycle: Sendable {
                     update(index, context) { $0.phase = .final }
                     setStatus(.processFailed, resolution: attempt.resolution ?? "process refused", context)
                 } else {
-                    update(index, context) { $0.phase = .held }
+                    update(index, context) { attempt in
+                        attempt.phase = .held
+                        if snapshot.outcome == .checking {
+                            // Refused because the bank check had not validated yet (a lagging status let it go early):
+                            // the refusal was definite, so the confirming call goes again once it validates.
+                            attempt.confirmSends = max(0, attempt.confirmSends - 1)
+                            attempt.confirmSent = attempt.confirmSends > 0
+                        }
+                    }
                     apply(snapshot, index, context)
                 }
-            case .held, .final, .notCreated:
-                apply(snapshot, index, context)
             }
         case .absent:
             update(index, context) { attempt in

@@ -26,38 +26,14 @@ public struct WebhookDispatcher: Service {
     /// hanging merchant endpoint cannot delay another merchant's webhooks. Per payout, webhooks go out in order.
     public func run() async throws {
         let window = SlidingWindow(limit: settings.webhookConcurrency, perKey: settings.webhookMerchantConcurrency)
-        await withDiscardingTaskGroup { group in
-            while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                let free = window.free
-                guard free > 0 else {
-                    await window.waitForSlot()
-                    continue
-                }
-                let due: [WebhookRecord]
-                do {
-                    let lease = Int64(settings.webhookTimeoutSeconds * 1000) * 2
-                    due = try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: free)
-                } catch {
-                    logger.error("claiming webhooks failed", metadata: ["error": "\(String(describing: type(of: error)))"])
-                    try? await Task.sleep(for: .seconds(1))
-                    continue
-                }
-                for webhook in due {
-                    guard window.enter(webhook.merchantId) else {
-                        // This merchant already has its share in flight: due again shortly, still first in its line.
-                        try? await store.recordWebhookDeferral(id: webhook.id, nextAttemptAt: Clock.nowMillis() + 200)
-                        continue
-                    }
-                    group.addTask {
-                        defer { window.leave(webhook.merchantId) }
-                        await deliver(webhook)
-                    }
-                }
-                if due.count < free {
-                    try? await Task.sleep(for: .milliseconds(max(settings.idleMillis, 50)))
-                }
-            }
-        }
+        let lease = Int64(settings.webhookTimeoutSeconds * 1000) * 2
+        await window.drive(
+            idleMillis: max(settings.idleMillis, 50), logger: logger, what: "webhooks",
+            claim: { free in try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: free) },
+            key: { $0.merchantId },
+            // This merchant already has its share in flight: due again shortly, still first in its line.
+            giveBack: { webhook in try? await store.recordWebhookDeferral(id: webhook.id, nextAttemptAt: Clock.nowMillis() + 200) },
+            work: { webhook in await deliver(webhook) })
     }
 
     /// Delay before retry `n` (1-based): n steps, capped.

@@ -107,7 +107,7 @@ extension JSONAPISandbox {
             testMode: attributes["test_mode"]?.boolValue ?? true, description: attributes["description"]?.stringValue,
             callbackURL: attributes["callback_url"]?.stringValue, created: now / 1000, updated: now / 1000,
             plannedStatus: planned, plannedResolution: resolution, reverseAfterSuccess: reverse,
-            dueAtMillis: nil, visibleAtMillis: fault == .lateVisibility ? now + 3_000 : now)
+            dueAtMillis: nil, visibleAtMillis: fault == .lateVisibility || fault == .hiddenAfterStore ? now + lateVisibilityMillis : now)
         if autoProcess { startProcessing(&invoice, now: now) }
         let stored: SandboxInvoice? = state.withStorage { storage in
             if storage.byReference[reference] != nil { return nil }
@@ -120,7 +120,7 @@ extension JSONAPISandbox {
             throw APIError(status: .conflict, body: ["errors": [["status": "Conflict", "code": "409", "detail": "Duplicate reference_id."]]])
         }
         switch fault {
-        case .errorAfterStore?: throw APIError.internalError
+        case .errorAfterStore?, .hiddenAfterStore?: throw APIError.internalError
         case .timeoutAfterStore?: try await Task.sleep(for: .milliseconds(faultDelayMillis))
         case .resetAfterStore?: return brokenResponse()
         default: break

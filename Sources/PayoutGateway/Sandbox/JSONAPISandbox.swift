@@ -13,6 +13,8 @@ public struct JSONAPISandbox: Sendable {
     public var callbackStepMillis: Int64
     /// How long a "timeout" fault holds its answer (longer than the client's deadline).
     public var faultDelayMillis: Int64 = 40_000
+    /// How long a `late_visibility` payout stays hidden from lookups.
+    public var lateVisibilityMillis: Int64 = 3_000
     let state: JSONAPISandboxState
 
     public init(prefix: String, account: JSONAPISandboxAccount = .generate(), processingMillis: Int64 = 1_500, callbackStepMillis: Int64 = 1_000) {

@@ -47,6 +47,9 @@ public enum SandboxFault: String, Sendable, Codable, CaseIterable {
     case lateVisibility = "late_visibility"
     /// Stores, starts the answer, then drops the connection mid-body (a reset as the client sees it).
     case resetAfterStore = "reset_after_store"
+    /// Stores, hides it from lookups by reference for the late-visibility delay, and answers 5xx: a resend meets
+    /// "duplicate" while lookups say "absent" (the contradiction the gateway must park, never fail over).
+    case hiddenAfterStore = "5xx_after_store_hidden"
 }
 
 /// How the simulator misbehaves when it sends callbacks.

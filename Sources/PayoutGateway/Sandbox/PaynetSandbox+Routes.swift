@@ -16,8 +16,12 @@ extension PaynetSandbox {
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group(RouterPath("\(id)/\(pathPrefix)/api"))
         for command in ["v4/payout", "v4/payout-check", "v4/payout-pay", "v4/status", "v2/status"] {
-            api.post(RouterPath("\(command)/:endpoint")) { request, _ in try await handle(command, request) }
-            api.post(RouterPath("\(command)/group/:group")) { request, _ in try await handle(command, request) }
+            api.post(RouterPath("\(command)/:endpoint")) { request, context in
+                try await handle(command, request, endpoint: context.parameters.get("endpoint") ?? "")
+            }
+            api.post(RouterPath("\(command)/group/:group")) { request, context in
+                try await handle(command, request, endpoint: "group/" + (context.parameters.get("group") ?? ""))
+            }
         }
         let form = router.group(RouterPath("\(id)/\(pathPrefix)/receiver-form"))
         form.get(":order") { _, context in receiverForm(context.parameters.get("order") ?? "") }
@@ -27,7 +31,9 @@ extension PaynetSandbox {
         }
     }
 
-    func handle(_ command: String, _ request: Request) async throws -> Response {
+    /// `endpoint`: the endpoint (or `group/ID`) of the URL. Orders are scoped by it, as a provider may do: a status
+    /// asked on another endpoint does not find them.
+    func handle(_ command: String, _ request: Request, endpoint: String) async throws -> Response {
         var request = request
         let body = String(buffer: try await request.collectBody(upTo: 64 * 1024))
         let pairs = PaynetForm.decodePairs(body)
@@ -43,20 +49,20 @@ extension PaynetSandbox {
             if parameters["login"] != login || !Digest.constantTimeEquals(expected, parameters["control"] ?? "") {
                 answer = Answer(values: [("type", "validation-error"), ("error-message", "Invalid control code"), ("error-code", "3")])
             } else {
-                answer = status(parameters)
+                answer = status(parameters, endpoint: endpoint)
             }
         } else if !verifyOAuth(request, body: pairs) {
             answer = Answer(status: .forbidden, values: [("type", "error"), ("error-message", "Invalid OAuth signature"), ("error-code", "403")])
         } else {
             switch command {
-            case "v4/payout": answer = try await create(parameters, bankCheck: false)
-            case "v4/payout-check": answer = try await create(parameters, bankCheck: true)
+            case "v4/payout": answer = try await create(parameters, bankCheck: false, endpoint: endpoint)
+            case "v4/payout-check": answer = try await create(parameters, bankCheck: true, endpoint: endpoint)
             case "v4/payout-pay":
                 if slowPayMillis > 0, Double.random(in: 0..<1) < slowPayRate {
                     try await Task.sleep(for: .milliseconds(slowPayMillis))
                 }
                 answer = pay(parameters)
-            default: answer = status(parameters)
+            default: answer = status(parameters, endpoint: endpoint)
             }
         }
         return render(answer, json: json)
@@ -92,7 +98,7 @@ extension PaynetSandbox {
 
     func nextFault() -> SandboxFault? { state.faults.next() }
 
-    func create(_ parameters: [String: String], bankCheck: Bool) async throws -> Answer {
+    func create(_ parameters: [String: String], bankCheck: Bool, endpoint: String) async throws -> Answer {
         let clientOrderID = parameters["client_orderid"] ?? parameters["client-order-id"] ?? ""
         guard !clientOrderID.isEmpty, clientOrderID.count <= 128 else {
             return Answer(values: [("type", "validation-error"), ("error-message", "client_orderid is required"), ("error-code", "1")])
@@ -126,13 +132,14 @@ extension PaynetSandbox {
             if duplicatePolicy == .reject, storage.byClientOrderID[clientOrderID] != nil { return nil }
             storage.nextOrderID += Int.random(in: 1...9)
             let orderID = String(storage.nextOrderID)
-            let order = PaynetOrder(
+            var order = PaynetOrder(
                 orderID: orderID, clientOrderID: clientOrderID, amountMinor: amount, currency: currency.code, exponent: currency.exponent,
                 bankCheck: bankCheck, status: "processing", stage: bankCheck ? "payout_check_validating" : "payout_starting",
                 finalStatus: outcome.0, errorMessage: outcome.1, errorCode: outcome.2, needsReceiverForm: script == 19,
                 neverValidates: script == 21, dueAtMillis: bankCheck ? nil : now + processingMillis,
-                visibleAtMillis: fault == .lateVisibility ? now + 3_000 : now, callbackURL: parameters["server_callback_url"],
+                visibleAtMillis: fault == .lateVisibility || fault == .hiddenAfterStore ? now + lateVisibilityMillis : now, callbackURL: parameters["server_callback_url"],
                 redirectTo: nil, lastSerial: serial)
+            order.endpoint = endpoint
             storage.orders[orderID] = order
             storage.order.append(orderID)
             storage.byClientOrderID[clientOrderID, default: []].append(orderID)
@@ -148,7 +155,7 @@ extension PaynetSandbox {
             state.storage.withLock { $0.orders[updated.orderID] = updated }
         }
         switch fault {
-        case .errorAfterStore?: return Answer(status: .badGateway, values: [("type", "error"), ("error-message", "Bad gateway")])
+        case .errorAfterStore?, .hiddenAfterStore?: return Answer(status: .badGateway, values: [("type", "error"), ("error-message", "Bad gateway")])
         case .timeoutAfterStore?: try await Task.sleep(for: .milliseconds(faultDelayMillis))
         case .resetAfterStore?: return Answer(values: [], reset: true)
         default: break
@@ -184,11 +191,12 @@ extension PaynetSandbox {
         }
     }
 
-    func status(_ parameters: [String: String]) -> Answer {
+    func status(_ parameters: [String: String], endpoint: String) -> Answer {
         let clientOrderID = parameters["client_orderid"] ?? ""
         let now = Clock.nowMillis()
         return state.storage.withLock { storage -> Answer in
             let candidates = (storage.byClientOrderID[clientOrderID] ?? []).compactMap { storage.orders[$0] }
+                .filter { $0.endpoint == endpoint }
             let match = parameters["orderid"].flatMap { id in candidates.first { $0.orderID == id } }
                 ?? candidates.last.flatMap { $0.visibleAtMillis <= now ? $0 : nil }
             guard var order = match else {

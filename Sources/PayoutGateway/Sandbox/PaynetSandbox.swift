@@ -19,6 +19,8 @@ public struct PaynetSandbox: Sendable {
     public var processingMillis: Int64 = 1_500
     public var callbackStepMillis: Int64 = 1_000
     public var faultDelayMillis: Int64 = 40_000
+    /// How long a `late_visibility` payout stays hidden from lookups.
+    public var lateVisibilityMillis: Int64 = 3_000
     /// Status polls after payout-check before the order-stage becomes `payout_check_validated`.
     public var validateAfterPolls = 1
     public var duplicatePolicy = DuplicatePolicy.reject
@@ -70,6 +72,8 @@ public struct PaynetSandbox: Sendable {
 /// One simulated order.
 struct PaynetOrder: Sendable {
     var orderID: String
+    /// The endpoint (or `group/ID`) the order was created on; status on another endpoint does not find it.
+    var endpoint: String = ""
     var clientOrderID: String
     var amountMinor: Int64
     var currency: String

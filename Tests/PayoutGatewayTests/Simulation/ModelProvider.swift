@@ -113,6 +113,10 @@ struct ModelProvider {
         if faultBefore { return .ambiguous(reason: "timeout before arriving") }
         order.confirms += 1
         switch order.state {
+        case .awaiting where random.chance(faultRate / 4):
+            // Adversarial: answers "accepted" but does not act on it.
+            orders[orderID] = order
+            return .accepted(snapshot(order, currency: order.endpoint))
         case .awaiting:
             order.state = .processing
             order.changedAt = now
