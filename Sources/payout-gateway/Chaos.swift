@@ -13,6 +13,8 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "How many times the gateway is killed with SIGKILL and restarted.") var restarts = 3
     @Option(help: "Concurrent merchant requests.") var concurrency = 16
     @Option(help: "Seconds to wait for every payout to settle.") var settleTimeout = 600.0
+    @Option(help: "Gateway instances on the same store; requests are spread across them and kills take them in turn.") var instances = 1
+    @Option(help: "The store the instances share (postgres://… for several; default a SQLite file in the work directory).") var database: String?
     @Option(help: "Log level.") var logLevel: String?
 
     func run() async throws {
@@ -25,6 +27,12 @@ struct Chaos: AsyncParsableCommand {
         options.restarts = restarts
         options.concurrency = concurrency
         options.settleTimeoutSeconds = settleTimeout
+        guard (1...8).contains(instances) else { throw ValidationError("--instances must be 1 to 8") }
+        if instances > 1, !(database ?? "").hasPrefix("postgres") {
+            throw ValidationError("several instances need a shared PostgreSQL store: --database postgres://…")
+        }
+        options.instances = instances
+        options.databaseURL = database
         let started = Date()
         let report = try await ChaosRun(options: options, logger: logger).run()
         for failure in report.failures { print("chaos: FAILED \(failure)") }

@@ -15,7 +15,7 @@ struct PayoutGatewayCommand: AsyncParsableCommand {
 
 /// Options shared by commands that open the store.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Database URL: sqlite:///abs/path, sqlite://rel/path or sqlite::memory: (env PAYOUT_GATEWAY_DATABASE).")
+    @Option(help: "Database URL: sqlite:///abs/path, sqlite://rel/path, sqlite::memory: or postgres://user@host:port/db?sslmode=disable (env PAYOUT_GATEWAY_DATABASE).")
     var database: String?
 
     var databaseURL: String { database ?? env("PAYOUT_GATEWAY_DATABASE") ?? "sqlite://data/gateway.sqlite" }

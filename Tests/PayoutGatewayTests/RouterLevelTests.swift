@@ -10,27 +10,20 @@ import Testing
 /// Handler tests through HummingbirdTesting's router client (no sockets, no engine).
 @Suite("Merchant API handlers (router level)")
 struct RouterLevelTests {
-    /// Runs `body` with handler services over a fresh in-memory store, closing the store afterwards.
-    static func withFront<Value: Sendable>(_ body: (FrontServices) async throws -> Value) async throws -> Value {
-        let backend = try await SQLiteBackend.openInMemory(logger: TestGateway.logger)
-        let store = SQLPayoutStore(backend: backend)
-        try await store.migrate()
-        let sealer = FieldSealer.random()
-        let demo = GatewayConfiguration.DemoMerchant()
-        try await store.insertMerchant(MerchantRecord(
-            id: demo.accountID, name: "Demo", apiKeyHash: Digest.sha256Hex(demo.apiKey.value), publicKey: demo.publicKey,
-            callbackSecretSealed: try sealer.seal(demo.callbackSecret.value), createdMs: Clock.nowMillis()))
-        let table = try RoutesCompiler().compile(contentsOf: TestGateway.shippedRoutesPath)
-        let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
-            table: table, http: ProviderHTTP(client: HTTPClient.shared), sandboxBaseURL: { _ in "http://127.0.0.1:9" }, logger: TestGateway.logger))
-        let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: TestGateway.logger, defaultTestMode: true)
-        do {
-            let value = try await body(front)
-            await backend.shutdown()
-            return value
-        } catch {
-            await backend.shutdown()
-            throw error
+    /// Runs `body` with handler services over a fresh store (in-memory SQLite by default), closing it afterwards.
+    static func withFront<Value: Sendable>(_ database: TestDatabase = .sqlite, _ body: (FrontServices) async throws -> Value) async throws -> Value {
+        try await TestStores.withBackend(database) { backend in
+            let store = SQLPayoutStore(backend: backend)
+            let sealer = FieldSealer.random()
+            let demo = GatewayConfiguration.DemoMerchant()
+            try await store.insertMerchant(MerchantRecord(
+                id: demo.accountID, name: "Demo", apiKeyHash: Digest.sha256Hex(demo.apiKey.value), publicKey: demo.publicKey,
+                callbackSecretSealed: try sealer.seal(demo.callbackSecret.value), createdMs: Clock.nowMillis()))
+            let table = try RoutesCompiler().compile(contentsOf: TestGateway.shippedRoutesPath)
+            let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
+                table: table, http: ProviderHTTP(client: HTTPClient.shared), sandboxBaseURL: { _ in "http://127.0.0.1:9" }, logger: TestGateway.logger))
+            let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: TestGateway.logger, defaultTestMode: true)
+            return try await body(front)
         }
     }
 
@@ -86,9 +79,9 @@ struct RouterLevelTests {
 
 @Suite("Payout store")
 struct StoreTests {
-    @Test("concurrent creates with one reference make one payout: the unique index decides")
-    func concurrentIdempotentCreates() async throws {
-        try await RouterLevelTests.withFront { front in
+    @Test("concurrent creates with one reference make one payout: the unique index decides", arguments: TestStores.backends)
+    func concurrentIdempotentCreates(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
         let store = front.store
         let merchant = GatewayConfiguration.DemoMerchant().accountID
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -114,9 +107,9 @@ struct StoreTests {
         }
     }
 
-    @Test("a leased payout cannot be claimed by another worker, and a step commits only under its lease")
-    func leases() async throws {
-        try await RouterLevelTests.withFront { front in
+    @Test("a leased payout cannot be claimed by another worker, and a step commits only under its lease", arguments: TestStores.backends)
+    func leases(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
         let store = front.store
         let merchant = GatewayConfiguration.DemoMerchant().accountID
         let now = Clock.nowMillis()

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The store's side of the lifecycle: fenced leases, merchant actions never overwritten, webhooks in order.
-@Suite("Store fencing and ordering")
+@Suite("Store fencing and ordering (SQLite and PostgreSQL)")
 struct StoreFencingTests {
     static func payout(_ reference: String, now: Int64, processRequested: Bool = true, callback: String? = nil) -> PayoutRecord {
         PayoutRecord(
@@ -15,9 +15,9 @@ struct StoreFencingTests {
             nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
     }
 
-    @Test("a worker whose lease expired cannot commit after another claimed the payout, even with the same owner name")
-    func fencedByToken() async throws {
-        try await RouterLevelTests.withFront { front in
+    @Test("a worker whose lease expired cannot commit after another claimed the payout, even with the same owner name", arguments: TestStores.backends)
+    func fencedByToken(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let payout = Self.payout("fence", now: now)
@@ -36,9 +36,9 @@ struct StoreFencingTests {
         }
     }
 
-    @Test("a merchant's /process that lands during an engine step survives the step's commit and makes the payout due")
-    func processDuringStepIsKept() async throws {
-        try await RouterLevelTests.withFront { front in
+    @Test("a merchant's /process that lands during an engine step survives the step's commit and makes the payout due", arguments: TestStores.backends)
+    func processDuringStepIsKept(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let payout = Self.payout("process-race", now: now, processRequested: false)
@@ -54,9 +54,29 @@ struct StoreFencingTests {
         }
     }
 
-    @Test("an expiry commit loses to a /process that landed meanwhile")
-    func expiryLosesToProcess() async throws {
-        try await RouterLevelTests.withFront { front in
+    @Test("a /process that lands before a step's intent commit still makes the payout due after the step's last commit", arguments: TestStores.backends)
+    func processBeforeIntentCommitIsKept(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            let payout = Self.payout("process-intent-race", now: now, processRequested: false)
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
+            _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+            // The intent of a create, committed with the lease kept, a few milliseconds later.
+            claimed.nextActionAt = now + 5
+            #expect(try await store.commit(PayoutStepCommit(payout: claimed, keepLease: true), owner: "gw"))
+            // The step ends believing nobody asked to process: wait for /process until expiry.
+            claimed.nextActionAt = now + 86_400_000
+            #expect(try await store.commit(PayoutStepCommit(payout: claimed), owner: "gw"))
+            let stored = try #require(try await store.payout(id: payout.id))
+            #expect((stored.nextActionAt ?? .max) <= now + 5, "the /process was lost: due in \((stored.nextActionAt ?? 0) - now) ms")
+        }
+    }
+
+    @Test("an expiry commit loses to a /process that landed meanwhile", arguments: TestStores.backends)
+    func expiryLosesToProcess(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let payout = Self.payout("expiry-race", now: now, processRequested: false)
@@ -69,9 +89,9 @@ struct StoreFencingTests {
         }
     }
 
-    @Test("per payout only the oldest pending webhook is handed out, so a newer status never overtakes an older one")
-    func webhooksInOrder() async throws {
-        try await RouterLevelTests.withFront { front in
+    @Test("per payout only the oldest pending webhook is handed out, so a newer status never overtakes an older one", arguments: TestStores.backends)
+    func webhooksInOrder(database: TestDatabase) async throws {
+        try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let payout = Self.payout("hooks", now: now, callback: "http://127.0.0.1:9/hook")

@@ -49,15 +49,8 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
 public func buildApplication(_ configuration: GatewayConfiguration, logger: Logger) async throws -> GatewayApp {
     // Store
     let location = try DatabaseLocation.parse(configuration.databaseURL)
-    let backend: SQLiteBackend
-    var defaultKeyFile = "data/data.key"
-    switch location {
-    case .sqliteMemory:
-        backend = try await SQLiteBackend.openInMemory(logger: logger)
-    case .sqliteFile(let path):
-        backend = try await SQLiteBackend.open(path: path, logger: logger)
-        defaultKeyFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("data.key")
-    }
+    let backend = try await location.open(logger: logger)
+    let defaultKeyFile = location.defaultKeyFile
     do {
         return try await assemble(configuration, backend: backend, location: location, defaultKeyFile: defaultKeyFile, logger: logger)
     } catch {
@@ -68,7 +61,7 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
 
 /// Everything after the store is open; on failure the caller closes the store.
 private func assemble(
-    _ configuration: GatewayConfiguration, backend: SQLiteBackend, location: DatabaseLocation, defaultKeyFile: String, logger: Logger
+    _ configuration: GatewayConfiguration, backend: any SQLBackend, location: DatabaseLocation, defaultKeyFile: String, logger: Logger
 ) async throws -> GatewayApp {
     let store = SQLPayoutStore(backend: backend)
     try await store.migrate()

@@ -43,15 +43,17 @@ public struct GatewayConfiguration: Sendable {
 public enum DatabaseLocation: Sendable, Equatable {
     case sqliteFile(String)
     case sqliteMemory
+    /// PostgreSQL: several instances may share it.
+    case postgres(PostgresLocation)
 
     public struct Unsupported: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public static func parse(_ url: String) throws -> DatabaseLocation {
+    public static func parse(_ url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatabaseLocation {
         if url == "sqlite::memory:" || url == ":memory:" { return .sqliteMemory }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw Unsupported(description: "PostgreSQL is not available in this build yet; use sqlite:///path")
+            return .postgres(try PostgresLocation.parse(url, environment: environment))
         }
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))
@@ -60,5 +62,25 @@ public enum DatabaseLocation: Sendable, Equatable {
         }
         guard !url.contains("://") else { throw Unsupported(description: "unsupported database URL scheme") }
         return .sqliteFile(url)
+    }
+}
+
+extension DatabaseLocation {
+    /// Opens the backend this location names.
+    public func open(logger: Logger) async throws -> any SQLBackend {
+        switch self {
+        case .sqliteMemory: return try await SQLiteBackend.openInMemory(logger: logger)
+        case .sqliteFile(let path): return try await SQLiteBackend.open(path: path, logger: logger)
+        case .postgres(let location): return try await PostgresBackend.open(location, logger: logger)
+        }
+    }
+
+    /// Where the data key file lives by default: beside a SQLite file, else `data/data.key`. Several instances on
+    /// PostgreSQL must share one key: give each the same `--data-key-file` or `PAYOUT_GATEWAY_DATA_KEY`.
+    public var defaultKeyFile: String {
+        if case .sqliteFile(let path) = self {
+            return ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("data.key")
+        }
+        return "data/data.key"
     }
 }

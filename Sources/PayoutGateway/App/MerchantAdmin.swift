@@ -19,11 +19,11 @@ public struct MerchantCredentials: Sendable {
 /// Creates a merchant in the store at `databaseURL`; the API key is stored as a SHA-256 hash only.
 public func createMerchant(name: String, databaseURL: String, dataKeyFile: String?, dataKey: Secret?, logger: Logger) async throws -> MerchantCredentials {
     let location = try DatabaseLocation.parse(databaseURL)
-    guard case .sqliteFile(let path) = location else { throw DatabaseLocation.Unsupported(description: "merchants need a persistent database") }
-    let backend = try await SQLiteBackend.open(path: path, logger: logger)
+    if location == .sqliteMemory { throw DatabaseLocation.Unsupported(description: "merchants need a persistent database") }
+    let backend = try await location.open(logger: logger)
     let store = SQLPayoutStore(backend: backend)
     try await store.migrate()
-    let keyFile = dataKeyFile ?? ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("data.key")
+    let keyFile = dataKeyFile ?? location.defaultKeyFile
     let holdsSealed = try await store.holdsSealedData()
     let sealer = try dataKey.map { try FieldSealer(base64Key: $0.value) } ?? FieldSealer.loadOrCreate(path: keyFile, storeHoldsSealedData: holdsSealed)
     let credentials = MerchantCredentials(

@@ -13,13 +13,18 @@ final class ChaosClient: Sendable {
     }
 
     let client: HTTPClient
-    let base: String
+    /// Every gateway instance; requests go to them in turn.
+    let bases: [String]
     let authorization: String
     private let seen = Mutex<[String: PayoutState]>([:])
+    private let turn = Atomic<Int>(0)
 
-    init(client: HTTPClient, base: String, merchant: MerchantCredentials) {
+    /// The instance for the next request.
+    var base: String { bases[turn.wrappingAdd(1, ordering: .relaxed).oldValue % bases.count] }
+
+    init(client: HTTPClient, bases: [String], merchant: MerchantCredentials) {
         self.client = client
-        self.base = base
+        self.bases = bases
         self.authorization = "Basic " + Data("\(merchant.accountID):\(merchant.apiKey)".utf8).base64EncodedString()
     }
 
@@ -43,8 +48,14 @@ final class ChaosClient: Sendable {
 
     func waitUntilUp(seconds: Double) async throws {
         let deadline = Date().addingTimeInterval(seconds)
+        var up = Set<Int>()
         while Date() < deadline {
-            if let (status, _) = try? await send(.GET, "/health"), status == 200 { return }
+            for (index, base) in bases.enumerated() where !up.contains(index) {
+                var request = HTTPClientRequest(url: base + "/health")
+                request.headers.add(name: "Connection", value: "close")
+                if let response = try? await client.execute(request, timeout: .seconds(5)), response.status == .ok { up.insert(index) }
+            }
+            if up.count == bases.count { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw CatalogueError(description: "the gateway did not come up")

@@ -13,6 +13,10 @@ public struct ChaosOptions: Sendable {
     /// Share of merchant webhook deliveries the receiver refuses with a 500.
     public var webhookFailureRate = 0.2
     public var workDirectory: String
+    /// Gateway children started on the same store; merchant requests are spread across them and each kill takes one.
+    public var instances = 1
+    /// The store all instances share (`postgres://…` for several); default: a SQLite file in the work directory.
+    public var databaseURL: String?
 
     public init(executable: String, workDirectory: String = NSTemporaryDirectory() + "payout-chaos-\(UUID().uuidString)") {
         self.executable = executable

@@ -28,7 +28,8 @@ public struct ChaosRun: Sendable {
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
         let sandboxPort = try await FreePort.find()
         let receiverPort = try await FreePort.find()
-        let gatewayPort = try await FreePort.find()
+        var gatewayPorts: [Int] = []
+        for _ in 0..<max(1, options.instances) { gatewayPorts.append(try await FreePort.find()) }
 
         // Providers: one JSON:API, two PaynetEasy v4 (direct and bank confirmation), all injecting faults.
         var payelata = JSONAPISandbox(prefix: "payelata", processingMillis: 300, callbackStepMillis: 200)
@@ -54,7 +55,7 @@ public struct ChaosRun: Sendable {
         let sandbox = SandboxServer(jsonapi: [payelata], paynet: [payneteasy, cardzo])
 
         // The store and a merchant, before the gateway starts.
-        let databaseURL = "sqlite://\(options.workDirectory)/gateway.sqlite"
+        let databaseURL = options.databaseURL ?? "sqlite://\(options.workDirectory)/gateway.sqlite"
         let keyFile = "\(options.workDirectory)/data.key"
         let merchant = try await createMerchant(name: "chaos", databaseURL: databaseURL, dataKeyFile: keyFile, dataKey: nil, logger: logger)
         let receiver = ChaosWebhookReceiver(secret: merchant.callbackSecret, failureRate: options.webhookFailureRate)
@@ -82,11 +83,14 @@ public struct ChaosRun: Sendable {
         environment["PAYOUT_GATEWAY_AMBIGUOUS_LOOKUP_DELAY_MS"] = "300"
         environment["PAYOUT_GATEWAY_WEBHOOK_HOSTS"] = "127.0.0.1"
         environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"] = "48"
-        let gateway = ChaosGatewayProcess(
-            executable: options.executable,
-            arguments: ["serve", "--port", String(gatewayPort), "--routes", routesPath, "--database", databaseURL,
-                        "--data-key-file", keyFile, "--log-level", "warning", "--public-url", "http://127.0.0.1:\(gatewayPort)"],
-            environment: environment, logPath: "\(options.workDirectory)/gateway.log")
+        // Every instance: its own port and public URL (callbacks), the same store and data key.
+        let gateways = gatewayPorts.enumerated().map { index, port in
+            ChaosGatewayProcess(
+                executable: options.executable,
+                arguments: ["serve", "--port", String(port), "--routes", routesPath, "--database", databaseURL,
+                            "--data-key-file", keyFile, "--log-level", "warning", "--public-url", "http://127.0.0.1:\(port)"],
+                environment: environment, logPath: "\(options.workDirectory)/gateway\(index == 0 ? "" : "-\(index + 1)").log")
+        }
 
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         let sandboxApp = Application(router: sandbox.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: sandboxPort)), logger: logger)
@@ -97,19 +101,19 @@ public struct ChaosRun: Sendable {
         var report = ChaosReport()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            defer { gateway.stop() }
-            try gateway.start()
-            let api = ChaosClient(client: client, base: "http://127.0.0.1:\(gatewayPort)", merchant: merchant)
+            defer { for gateway in gateways { gateway.stop() } }
+            for gateway in gateways { try gateway.start() }
+            let api = ChaosClient(client: client, bases: gatewayPorts.map { "http://127.0.0.1:\($0)" }, merchant: merchant)
             try await api.waitUntilUp(seconds: 60)
 
-            let acknowledged = try await submitWithRestarts(api: api, gateway: gateway, receiverPort: receiverPort, report: &report)
+            let acknowledged = try await submitWithRestarts(api: api, gateways: gateways, receiverPort: receiverPort, report: &report)
             report.forgedCallbacksRefused = await api.sendForgedCallbacks()
             try await settle(api: api, acknowledged: acknowledged, receiver: receiver, report: &report)
             check(acknowledged: acknowledged, ledger: sandbox.ledger(), api: api, receiver: receiver, report: &report)
             report.faults = payelata.faultsInjected + payneteasy.faultsInjected + cardzo.faultsInjected
             if receiver.signatureFailures > 0 { report.failures.append("\(receiver.signatureFailures) webhooks with a bad signature") }
             if report.forgedCallbacksRefused < 3 { report.failures.append("forged callbacks were accepted") }
-            gateway.stop()
+            for gateway in gateways { gateway.stop() }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -117,8 +121,8 @@ public struct ChaosRun: Sendable {
         return report
     }
 
-    /// Submits every payout (retrying each with the same reference until acknowledged) while killing the gateway.
-    func submitWithRestarts(api: ChaosClient, gateway: ChaosGatewayProcess, receiverPort: Int, report: inout ChaosReport) async throws -> [Acknowledged] {
+    /// Submits every payout (retrying each with the same reference until acknowledged) while killing gateway instances.
+    func submitWithRestarts(api: ChaosClient, gateways: [ChaosGatewayProcess], receiverPort: Int, report: inout ChaosReport) async throws -> [Acknowledged] {
         let plan: [(String, String, Int64)] = (0..<options.payouts).map { index in
             let currency = index % 2 == 0 ? "USD" : "EUR"
             let cents = [0, 1, 5, 10, 13, 25, 50, 75, 99][index % 9]
@@ -144,6 +148,8 @@ public struct ChaosRun: Sendable {
                 while let result = try await group.next() {
                     if let result { results.append(result) }
                     if !killedInBatch, restartsDone < options.restarts, results.count >= batch.count / 2 {
+                        // One instance dies (in turn); with several, the others carry on and take over its leases.
+                        let gateway = gateways[restartsDone % gateways.count]
                         gateway.kill()
                         try await Task.sleep(for: .milliseconds(200))
                         try gateway.start()

@@ -139,20 +139,38 @@ enum Migrations {
         ]
     }
 
+    /// The advisory lock key under which one PostgreSQL instance migrates while the others wait.
+    static let advisoryLockKey: Int64 = 7_426_001
+
     static func run(on backend: any SQLBackend) async throws {
         let kind = backend.kind
+        if kind == .postgres {
+            // Several instances may start at once: one transaction holds a transaction-level advisory lock, so one
+            // migrates and the others wait, then find every step applied (PostgreSQL's DDL is transactional).
+            try await backend.transaction { db in
+                try await db.raw("SELECT pg_advisory_xact_lock(\(bind: advisoryLockKey))").run()
+                try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)").run()
+                for migration in all(kind) {
+                    try await apply(migration, on: db)
+                }
+            }
+            return
+        }
         try await backend.transaction { db in
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)").run()
         }
         for migration in all(kind) {
-            try await backend.transaction { db in
-                let done = try await db.raw("SELECT name FROM schema_migrations WHERE name = \(bind: migration.name)").first()
-                guard done == nil else { return }
-                for statement in migration.statements {
-                    try await db.raw(SQLQueryString(statement)).run()
-                }
-                try await db.raw("INSERT INTO schema_migrations (name, applied_ms) VALUES (\(bind: migration.name), \(bind: Clock.nowMillis()))").run()
-            }
+            try await backend.transaction { db in try await apply(migration, on: db) }
         }
+    }
+
+    /// Applies one step unless `schema_migrations` says it ran.
+    static func apply(_ migration: (name: String, statements: [String]), on db: any SQLDatabase) async throws {
+        let done = try await db.raw("SELECT name FROM schema_migrations WHERE name = \(bind: migration.name)").first()
+        guard done == nil else { return }
+        for statement in migration.statements {
+            try await db.raw(SQLQueryString(statement)).run()
+        }
+        try await db.raw("INSERT INTO schema_migrations (name, applied_ms) VALUES (\(bind: migration.name), \(bind: Clock.nowMillis()))").run()
     }
 }

@@ -217,11 +217,15 @@ public struct SQLPayoutStore: PayoutStore {
                 RETURNING id
                 """).first()
             guard written != nil else { return false }
-            // A callback that nudged the payout while this step ran must not be lost to the step's schedule.
-            try await db.raw("""
-                UPDATE payouts SET next_action_at = nudge_ms, nudge_ms = NULL
-                WHERE id = \(bind: step.payout.id) AND nudge_ms IS NOT NULL AND (next_action_at IS NULL OR next_action_at > nudge_ms)
-                """).run()
+            // A callback or a merchant's /process that nudged the payout while this step ran must not be lost to the
+            // step's schedule. Only the step's last commit (the one that releases the lease) takes the nudge: an
+            // intent committed mid-step must leave it for the end, or the step's stale view would bury it.
+            if release {
+                try await db.raw("""
+                    UPDATE payouts SET next_action_at = nudge_ms, nudge_ms = NULL
+                    WHERE id = \(bind: payout.id) AND nudge_ms IS NOT NULL AND (next_action_at IS NULL OR next_action_at > nudge_ms)
+                    """).run()
+            }
             for attempt in step.attempts {
                 let exists = try await db.raw("SELECT id FROM attempts WHERE id = \(bind: attempt.id)").first() != nil
                 if exists {

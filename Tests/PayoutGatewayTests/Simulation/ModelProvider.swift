@@ -20,7 +20,9 @@ struct SeededRandom: RandomNumberGenerator {
 /// A provider of one dialect as the simulation sees it: it stores orders, pays them, and can give every answer class —
 /// including the adversarial ones (stores the payout but hides it from lookups, answers "duplicate" on resend, lags).
 struct ModelProvider {
-    enum Flow { case direct, confirm }
+    /// `direct`: pays on create. `confirm`: waits for the confirming call (JSON:API `process`: awaiting at once).
+    /// `bankCheck`: PaynetEasy payout-check, validated by the bank after a while, then payout-pay.
+    enum Flow { case direct, confirm, bankCheck }
 
     struct Order {
         let id: String
@@ -95,7 +97,7 @@ struct ModelProvider {
         if faulty, random.chance(0.3) { return .ambiguous(reason: "answered 502 before storing") }
         let order = Order(
             id: "\(id)-\(nextID)", reference: reference, endpoint: currency,
-            state: flow == .confirm ? .checking : .processing,
+            state: flow == .direct ? .processing : (flow == .bankCheck ? .checking : .awaiting),
             visibleAt: faulty && random.chance(0.5) ? (random.chance(0.3) ? .max : now + random.int(1_000...20_000)) : now,
             changedAt: now, stuckCheck: random.chance(0.05), willFail: random.chance(0.1))
         nextID += 1

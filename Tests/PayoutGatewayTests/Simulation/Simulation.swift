@@ -36,6 +36,7 @@ struct Simulation {
     let clock = VirtualClock()
     var providers: [String: ModelProvider] = [:]
     var stats = Stats()
+    var lostProcess: [String] = []
 
     init(seed: UInt64) {
         self.seed = seed
@@ -49,7 +50,7 @@ struct Simulation {
         settings.ambiguousLookupDelayMillis = 300
         settings.lookupBackoffMillis = 300
         settings.lookupBackoffCapMillis = 5_000
-        settings.invoiceLifetimeMillis = 40_000
+        settings.invoiceLifetimeMillis = 120_000
         settings.bankCheckTimeoutMillis = 30_000
         settings.backoffSchedule = []
         return settings
@@ -79,11 +80,11 @@ struct Simulation {
             "jd": ModelProvider(id: "jd", flow: .direct, refusesRepeats: true, faultRate: faultRate),
             "jc": ModelProvider(id: "jc", flow: .confirm, refusesRepeats: true, faultRate: faultRate),
             "pd": ModelProvider(id: "pd", flow: .direct, refusesRepeats: false, faultRate: faultRate),
-            "pb": ModelProvider(id: "pb", flow: .confirm, refusesRepeats: false, faultRate: faultRate),
+            "pb": ModelProvider(id: "pb", flow: .bankCheck, refusesRepeats: false, faultRate: faultRate),
         ]
         let table = try RoutesCompiler(secrets: SecretResolver(environment: [:])).compile(data: Data(Self.routes.utf8))
         var adapters: [String: any ProviderAdapter] = [:]
-        for (id, provider) in providers { adapters[id] = SimulatedAdapter(id: id, needsConfirmation: provider.flow == .confirm) }
+        for (id, provider) in providers { adapters[id] = SimulatedAdapter(id: id, needsConfirmation: provider.flow != .direct) }
         let runtime = GatewayRuntime(GatewayRuntime.Snapshot(table: table, adapters: adapters))
         let backend = try await SQLiteBackend.openInMemory(logger: Self.logger)
         do {
@@ -135,6 +136,8 @@ struct Simulation {
         for _ in 0..<actions {
             let choice = random.next() % 100
             let engine = Int(random.next() % 2)
+            // Every action takes a little time, as it does on a real machine.
+            advance(random.int(0...20))
             switch choice {
             case 0..<20:
                 advance(random.int(1...1_500))
@@ -148,8 +151,14 @@ struct Simulation {
                 stats.crashes += workers[engine].count
                 workers[engine] = []
             case 26..<30:
-                // A merchant's /process, possibly in the middle of a step.
-                let id = random.pick(payoutIDs)
+                // A merchant's /process, half the time for a payout that a worker holds right now (mid-step).
+                let held = workers.flatMap { $0 }.map { worker -> String in
+                    switch worker {
+                    case .claimed(let payout): return payout.id
+                    case .prepared(let pending), .answered(let pending, _): return pending.lifecycle.payout.id
+                    }
+                }
+                let id = !held.isEmpty && random.chance(0.5) ? random.pick(held) : random.pick(payoutIDs)
                 if let payout = try await store.requestProcessing(id: id, merchantId: "m", nowMs: now()), payout.processRequested,
                    payout.status == PayoutStatus.created.rawValue {
                     processAccepted.insert(id)
@@ -218,7 +227,18 @@ struct Simulation {
             return .answered(pending, deliver(pending))
         case .answered(let pending, let result):
             try await engine.complete(pending, result)
+            try await checkProcessNotLost(pending.lifecycle.payout.id, store: engine.store)
             return nil
+        }
+    }
+
+    /// A merchant's /process must make an idle payout due soon: one still `created`, asked to process and not leased,
+    /// must not sit waiting far in the future (that is a lost /process, noticed only at the invoice's lifetime).
+    mutating func checkProcessNotLost(_ id: String, store: any EngineStore) async throws {
+        guard let store = store as? SQLPayoutStore, let payout = try await store.payout(id: id) else { return }
+        if payout.processRequested, payout.status == PayoutStatus.created.rawValue, payout.leaseOwner == nil,
+           let next = payout.nextActionAt, next - clock.now > 10_000 {
+            lostProcess.append("\(id) asked to process but due only in \(next - clock.now) ms")
         }
     }
 
@@ -260,7 +280,7 @@ struct Simulation {
 
     /// The promises, checked against the providers' own books.
     func check(store: SQLPayoutStore, ids: [String], processAccepted: Set<String>) async throws {
-        var problems: [String] = []
+        var problems: [String] = lostProcess
         var paid: [String: Int] = [:]
         var confirms: [String: Int] = [:]
         for provider in providers.values {
