@@ -37,6 +37,7 @@ struct Chaos: AsyncParsableCommand {
         let report = try await ChaosRun(options: options, logger: logger).run()
         for failure in report.failures { print("chaos: FAILED \(failure)") }
         print("chaos: work directory \(options.workDirectory), \(Int(Date().timeIntervalSince(started))) s, forged callbacks refused \(report.forgedCallbacksRefused), parked \(report.parked)")
+        print(report.rates)
         print(report.line)
         if !report.passed { throw ExitCode(1) }
     }

@@ -6,7 +6,7 @@ public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var routesPath = "routes.json"
-    /// `sqlite:///abs/path`, `sqlite://rel/path`, a plain path, `sqlite::memory:`; `postgres://…` is refused for now.
+    /// `sqlite:///abs/path`, `sqlite://rel/path`, a plain path, `sqlite::memory:`, or `postgres://user@host:port/db?sslmode=…`.
     public var databaseURL = "sqlite://data/gateway.sqlite"
     /// Base64 32-byte key sealing destination fields at rest; default: a key file next to the SQLite database.
     public var dataKey: Secret?

@@ -40,6 +40,17 @@ public struct ChaosReport: Sendable {
     public var paidMinorByProviders: [String: Int64] = [:]
     public var processedMinorByGateway: [String: Int64] = [:]
     public var forgedCallbacksRefused = 0
+    /// From the first create to the last acknowledged one, and to the moment every payout had settled.
+    public var createSeconds = 0.0
+    public var finaliseSeconds = 0.0
+
+    /// Throughput of the run: acknowledged creates per second, and payouts settled per second (first create to last
+    /// settled, webhook delivered).
+    public var rates: String {
+        let created = createSeconds > 0 ? Double(payouts) / createSeconds : 0
+        let finalised = finaliseSeconds > 0 ? Double(payouts) / finaliseSeconds : 0
+        return "chaos: rates created_per_second=\(String(format: "%.1f", created)) finalised_per_second=\(String(format: "%.1f", finalised))"
+    }
     public var failures: [String] = []
 
     public var passed: Bool {

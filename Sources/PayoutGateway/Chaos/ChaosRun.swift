@@ -106,9 +106,12 @@ public struct ChaosRun: Sendable {
             let api = ChaosClient(client: client, bases: gatewayPorts.map { "http://127.0.0.1:\($0)" }, merchant: merchant)
             try await api.waitUntilUp(seconds: 60)
 
+            let submitStarted = Date()
             let acknowledged = try await submitWithRestarts(api: api, gateways: gateways, receiverPort: receiverPort, report: &report)
+            report.createSeconds = Date().timeIntervalSince(submitStarted)
             report.forgedCallbacksRefused = await api.sendForgedCallbacks()
             try await settle(api: api, acknowledged: acknowledged, receiver: receiver, report: &report)
+            report.finaliseSeconds = Date().timeIntervalSince(submitStarted)
             check(acknowledged: acknowledged, ledger: sandbox.ledger(), api: api, receiver: receiver, report: &report)
             report.faults = payelata.faultsInjected + payneteasy.faultsInjected + cardzo.faultsInjected
             if receiver.signatureFailures > 0 { report.failures.append("\(receiver.signatureFailures) webhooks with a bad signature") }
