@@ -15,6 +15,15 @@ struct StoreFencingTests {
             nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
     }
 
+    /// A payout not yet asked to process, claimed by a worker; then the merchant's /process lands (mid-step).
+    static func claimedThenProcessRequested(_ store: any PayoutStore, _ reference: String, now: Int64) async throws -> (PayoutRecord, PayoutRecord) {
+        let payout = Self.payout(reference, now: now, processRequested: false)
+        _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+        let claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
+        _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+        return (payout, claimed)
+    }
+
     @Test("a worker whose lease expired cannot commit after another claimed the payout, even with the same owner name", arguments: TestStores.backends)
     func fencedByToken(database: TestDatabase) async throws {
         try await RouterLevelTests.withFront(database) { front in
@@ -41,10 +50,8 @@ struct StoreFencingTests {
         try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
-            let payout = Self.payout("process-race", now: now, processRequested: false)
-            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
-            var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
-            _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+            let (payout, first) = try await Self.claimedThenProcessRequested(store, "process-race", now: now)
+            var claimed = first
             // The step decided on the payout as claimed (not yet asked to process): wait for /process until expiry.
             claimed.nextActionAt = now + 86_400_000
             #expect(try await store.commit(PayoutStepCommit(payout: claimed), owner: "gw"))
@@ -59,10 +66,8 @@ struct StoreFencingTests {
         try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
-            let payout = Self.payout("process-intent-race", now: now, processRequested: false)
-            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
-            var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
-            _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+            let (payout, first) = try await Self.claimedThenProcessRequested(store, "process-intent-race", now: now)
+            var claimed = first
             // The intent of a create, committed with the lease kept, a few milliseconds later.
             claimed.nextActionAt = now + 5
             #expect(try await store.commit(PayoutStepCommit(payout: claimed, keepLease: true), owner: "gw"))
@@ -79,10 +84,8 @@ struct StoreFencingTests {
         try await RouterLevelTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
-            let payout = Self.payout("expiry-race", now: now, processRequested: false)
-            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
-            var claimed = try #require(try await store.claimDuePayouts(owner: "gw", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
-            _ = try await store.requestProcessing(id: payout.id, merchantId: payout.merchantId, nowMs: now + 2)
+            let (payout, first) = try await Self.claimedThenProcessRequested(store, "expiry-race", now: now)
+            var claimed = first
             claimed.status = "expired"
             #expect(try await store.commit(PayoutStepCommit(payout: claimed, requireNoProcessRequest: true), owner: "gw") == false)
             #expect(try await store.payout(id: payout.id)?.status == "created")

@@ -103,7 +103,7 @@ public final class PostgresBackend: SQLBackend {
             await backend.shutdown()
             if let unsupported = error as? DatabaseLocation.Unsupported { throw unsupported }
             // PSQLError's description is deliberately generic; it carries no password.
-            throw DatabaseLocation.Unsupported(description: "cannot open PostgreSQL at \(location.host):\(location.port): \(String(reflecting: error).prefix(300))")
+            throw DatabaseLocation.Unsupported(description: "cannot open PostgreSQL at \(location.host):\(location.port): \(String(describing: error).prefix(300))")
         }
         return backend
     }
