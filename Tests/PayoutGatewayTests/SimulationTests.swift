@@ -38,4 +38,22 @@ struct SimulationTests {
         print("simulation: seeds=\(seeds.count) steps=\(total.steps) calls=\(total.calls) crashed_workers=\(total.crashes) lease_expiries=\(total.leaseExpiries) process_requests=\(total.processRequests) failures=\(failures.count) seconds=\(String(format: "%.1f", seconds))")
         for failure in failures { Issue.record(Comment(rawValue: failure)) }
     }
+
+    @Test("the same promises hold with the store on PostgreSQL (fencing, SKIP LOCKED claims, column-level commits)",
+          .enabled(if: TestStores.postgresURL != nil, "needs PAYOUT_GATEWAY_TEST_POSTGRES_URL"))
+    func seedsOnPostgres() async throws {
+        let count = ProcessInfo.processInfo.environment["PAYOUT_SIM_PG_SEEDS"].flatMap(UInt64.init) ?? 40
+        var failures: [String] = []
+        for seed in 0..<count {
+            var simulation = Simulation(seed: seed)
+            do {
+                _ = try await simulation.run(database: .postgres)
+            } catch {
+                failures.append(String(describing: error))
+                if failures.count >= 3 { break }
+            }
+        }
+        print("simulation on PostgreSQL: seeds=\(count) failures=\(failures.count)")
+        for failure in failures { Issue.record(Comment(rawValue: failure)) }
+    }
 }

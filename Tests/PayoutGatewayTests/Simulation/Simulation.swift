@@ -74,7 +74,7 @@ struct Simulation {
         return logger
     }()
 
-    mutating func run(payouts payoutCount: Int = 4, actions: Int = 160) async throws -> Stats {
+    mutating func run(payouts payoutCount: Int = 4, actions: Int = 160, database: TestDatabase = .sqlite) async throws -> Stats {
         let faultRate = [0.0, 0.2, 0.4, 0.7][Int(random.next() % 4)]
         providers = [
             "jd": ModelProvider(id: "jd", flow: .direct, refusesRepeats: true, faultRate: faultRate),
@@ -86,14 +86,8 @@ struct Simulation {
         var adapters: [String: any ProviderAdapter] = [:]
         for (id, provider) in providers { adapters[id] = SimulatedAdapter(id: id, needsConfirmation: provider.flow != .direct) }
         let runtime = GatewayRuntime(GatewayRuntime.Snapshot(table: table, adapters: adapters))
-        let backend = try await SQLiteBackend.openInMemory(logger: Self.logger)
-        do {
-            let stats = try await run(store: SQLPayoutStore(backend: backend), runtime: runtime, payoutCount: payoutCount, actions: actions)
-            await backend.shutdown()
-            return stats
-        } catch {
-            await backend.shutdown()
-            throw error
+        return try await TestStores.withBackend(database) { backend in
+            try await run(store: SQLPayoutStore(backend: backend), runtime: runtime, payoutCount: payoutCount, actions: actions)
         }
     }
 
