@@ -63,6 +63,32 @@ struct RouterLevelTests {
         }
     }
 
+    @Test("concurrent creates with one Idempotency-Key and different bodies make one payout: one 201, the others refused",
+          arguments: TestStores.backends)
+    func concurrentIdempotencyKey(database: TestDatabase) async throws {
+        try await Self.withFront(database) { front in
+            let app = Application(router: buildRouter(front))
+            var headers = TestGateway.demoAuth
+            headers[HTTPField.Name("Idempotency-Key")!] = "same-key"
+            let requestHeaders = headers
+            let statuses = try await app.test(.router) { client in
+                try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for index in 0..<12 {
+                        group.addTask {
+                            let body = ByteBuffer(string: TestGateway.sampleCreate(reference: "idem-\(index)"))
+                            return try await client.execute(uri: "/api/payout-invoices", method: .post, headers: requestHeaders, body: body) { $0.status }
+                        }
+                    }
+                    return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1, "answers: \(statuses.map(\.code))")
+            #expect(statuses.allSatisfy { $0 == .created || $0 == .unprocessableContent || $0 == .conflict })
+            let merchant = GatewayConfiguration.DemoMerchant().accountID
+            #expect(try await front.store.payouts(merchantId: merchant, limit: 100, before: nil, after: nil).count == 1)
+        }
+    }
+
     @Test("metrics are exposed in the Prometheus text format")
     func metrics() async throws {
         try await Self.withFront { front in

@@ -41,13 +41,7 @@ struct InvoiceRoutes: Sendable {
         if let key = idempotencyKey {
             guard !key.isEmpty, key.count <= 255 else { throw APIError.validation("idempotency_key", "This value should have 1 to 255 characters.") }
             if let stored = try await services.store.idempotency(merchantId: merchant.id, key: key) {
-                guard stored.requestHash == requestHash else {
-                    throw APIError.validation("idempotency_key", "This key was already used with a different request.")
-                }
-                let document = (try? JSONCoding.decode(JSONValue.self, from: stored.body)) ?? .object([:])
-                var response = Response.json(document, status: HTTPResponse.Status(code: Int(stored.statusCode)))
-                response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
-                return response
+                return try await replay(stored, hash: requestHash, merchant: merchant)
             }
         }
         let table = services.runtime.snapshot.table
@@ -85,7 +79,10 @@ struct InvoiceRoutes: Sendable {
             "currency": .string(input.currency.code), "service": .string(input.service.code),
             "fields": .object(Masking.maskFields(input.fields).mapValues(JSONValue.string)),
         ])))
-        switch try await services.store.createPayout(payout, event: event) {
+        let reservation = idempotencyKey.map {
+            IdempotencyRecord(merchantId: merchant.id, key: $0, requestHash: requestHash, statusCode: 0, body: payout.id, createdMs: now)
+        }
+        switch try await services.store.createPayout(payout, event: event, reserving: reservation) {
         case .created(let stored):
             GatewayMetrics.payoutCreated()
             services.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
@@ -94,7 +91,30 @@ struct InvoiceRoutes: Sendable {
             return Response.json(document, status: .created)
         case .duplicate(let existing):
             return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
+        case .keyTaken(let stored):
+            return try await replay(stored, hash: requestHash, merchant: merchant)
         }
+    }
+
+    /// The answer for an `Idempotency-Key` already taken: the stored answer again for the same request, 422 for
+    /// another request. A key taken by a create whose answer is not stored yet (in flight, or its process died)
+    /// replays the payout it created.
+    func replay(_ stored: IdempotencyRecord, hash: String, merchant: MerchantRecord) async throws -> Response {
+        guard stored.requestHash == hash else {
+            throw APIError.validation("idempotency_key", "This key was already used with a different request.")
+        }
+        var response: Response
+        if stored.statusCode == 0 {
+            guard let payout = try await services.store.payout(id: stored.body), payout.merchantId == merchant.id else {
+                throw APIError.http(.conflict, detail: "A request with this Idempotency-Key is in progress; repeat it in a moment.")
+            }
+            response = Response.json(try await services.document(payout), status: .created)
+        } else {
+            let document = (try? JSONCoding.decode(JSONValue.self, from: stored.body)) ?? .object([:])
+            response = Response.json(document, status: HTTPResponse.Status(code: Int(stored.statusCode)))
+        }
+        response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+        return response
     }
 
     /// The dialect's 409: the previously created invoice in the body, so the merchant continues with it.

@@ -2,6 +2,8 @@
 public enum CreatePayoutResult: Sendable {
     case created(PayoutRecord)
     case duplicate(PayoutRecord)
+    /// The `Idempotency-Key` was taken first (by an earlier or a concurrent request); nothing was written.
+    case keyTaken(IdempotencyRecord)
 }
 
 /// One engine step's writes, committed in a single transaction (or not at all).
@@ -55,7 +57,10 @@ public protocol PayoutStore: EngineStore {
     func merchant(publicKey: String) async throws -> MerchantRecord?
 
     /// Inserts a payout; a second payout with the same (merchant, reference_id) is refused by a unique index.
-    func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord) async throws -> CreatePayoutResult
+    /// With `reserving`, the merchant's `Idempotency-Key` is taken in the same transaction (its primary key decides
+    /// between concurrent requests): the record is stored with `statusCode` 0 and the payout id as its body until
+    /// ``saveIdempotency(_:)`` writes the answer.
+    func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord, reserving key: IdempotencyRecord?) async throws -> CreatePayoutResult
     func payout(id: String) async throws -> PayoutRecord?
     func payout(merchantId: String, referenceId: String) async throws -> PayoutRecord?
     /// Newest first. `before` gives older payouts than that id, `after` newer ones.
@@ -79,4 +84,10 @@ public protocol PayoutStore: EngineStore {
 
     func idempotency(merchantId: String, key: String) async throws -> IdempotencyRecord?
     func saveIdempotency(_ record: IdempotencyRecord) async throws
+}
+
+extension PayoutStore {
+    public func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord) async throws -> CreatePayoutResult {
+        try await createPayout(payout, event: event, reserving: nil)
+    }
 }

@@ -38,14 +38,24 @@ public struct SQLPayoutStore: PayoutStore {
 
     // MARK: Payouts
 
-    public func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord) async throws -> CreatePayoutResult {
+    public func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord, reserving key: IdempotencyRecord?) async throws -> CreatePayoutResult {
         do {
             return try await backend.transaction { db in
+                if let key {
+                    // The primary key (merchant, key) is the arbiter between concurrent requests with one key.
+                    try await db.raw("""
+                        INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, body, created_ms)
+                        VALUES (\(bind: key.merchantId), \(bind: key.key), \(bind: key.requestHash), 0, \(bind: payout.id), \(bind: key.createdMs))
+                        """).run()
+                }
                 try await db.insert(into: "payouts").model(payout, keyEncodingStrategy: .convertToSnakeCase).run()
                 try await db.insert(into: "payout_events").model(event, keyEncodingStrategy: .convertToSnakeCase).run()
                 return .created(payout)
             }
         } catch {
+            if let key, let taken = try await idempotency(merchantId: key.merchantId, key: key.key) {
+                return .keyTaken(taken)
+            }
             // The unique index on (merchant_id, reference_id) is the arbiter, not a check before the insert.
             if let existing = try await self.payout(merchantId: payout.merchantId, referenceId: payout.referenceId) {
                 return .duplicate(existing)
@@ -338,7 +348,8 @@ public struct SQLPayoutStore: PayoutStore {
                 INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, body, created_ms)
                 VALUES (\(bind: record.merchantId), \(bind: record.key), \(bind: record.requestHash), \(bind: record.statusCode),
                         \(bind: record.body), \(bind: record.createdMs))
-                ON CONFLICT (merchant_id, key) DO NOTHING
+                ON CONFLICT (merchant_id, key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body
+                WHERE idempotency_keys.status_code = 0 AND idempotency_keys.request_hash = excluded.request_hash
                 """).run()
         }
     }
