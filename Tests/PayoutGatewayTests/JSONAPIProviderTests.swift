@@ -29,7 +29,9 @@ struct JSONAPIProviderTests {
     @Test("stored, hidden from lookups past the grace window, 'duplicate' on resend: parked, never paid by the next provider; paid once when it shows")
     func hiddenPayoutIsNeverFailedOver() async throws {
         let routes = Self.twoProviders.replacingOccurrences(of: #"{"test_usd":{"field_map":{"account":"acct"}}}"#, with: #"{"test_usd":{}}"#)
-        let configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(routes))
+        var configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(routes))
+        // Hidden long enough that lookups, the resend and its "duplicate" all happen meanwhile, even on a loaded machine.
+        configuration.sandboxLateVisibilityMillis = 8_000
         try await TestGateway.withGateway(configuration) { app, client in
             let alpha = try #require(app.sandbox?.jsonapi("alpha"))
             alpha.inject([.hiddenAfterStore])
@@ -38,9 +40,10 @@ struct JSONAPIProviderTests {
                 "fields":{"account":"12345"},"options":{"auto_process":true}}}}
                 """
             let id = try #require(try await client.post("/api/payout-invoices", body).json["data"]?["id"]?.stringValue)
-            let parked = try await client.waitForStatus(id, ["process_pending"], seconds: 10)
+            let parked = try await client.waitFor(id, seconds: 20) { $0["gateway"]?["pending_reason"]?.stringValue?.contains("duplicate") == true }
+            #expect(parked["status"] == "process_pending")
             #expect(parked["gateway"]?["pending_reason"]?.stringValue?.contains("duplicate") == true)
-            let processed = try await client.waitForStatus(id, ["processed"], seconds: 20)
+            let processed = try await client.waitForStatus(id, ["processed"], seconds: 40)
             #expect(processed["gateway"]?["provider_id"] == "alpha")
             #expect(app.sandbox?.jsonapi("beta")?.ledger().contains { $0.reference == id } == false, "the next provider paid a payout the first one held")
             #expect(alpha.ledger().filter { $0.reference == id }.reduce(0) { $0 + $1.payouts } == 1)

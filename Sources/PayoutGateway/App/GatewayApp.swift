@@ -86,6 +86,7 @@ private func assemble(
         for id in sandboxIDs where table.providers[id]?.dialect == .jsonapi {
             var simulator = JSONAPISandbox(prefix: id, processingMillis: configuration.sandboxProcessingMillis, callbackStepMillis: configuration.sandboxCallbackStepMillis)
             simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
+            simulator.lateVisibilityMillis = configuration.sandboxLateVisibilityMillis
             simulators.append(simulator)
         }
         var paynet: [PaynetSandbox] = []
@@ -94,6 +95,7 @@ private func assemble(
             simulator.processingMillis = configuration.sandboxProcessingMillis
             simulator.callbackStepMillis = configuration.sandboxCallbackStepMillis
             simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
+            simulator.lateVisibilityMillis = configuration.sandboxLateVisibilityMillis
             paynet.append(simulator)
         }
         let server = SandboxServer(jsonapi: simulators, paynet: paynet)

@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     public var sandboxProcessingMillis: Int64 = 1_500
     public var sandboxCallbackStepMillis: Int64 = 1_000
     public var sandboxFaultDelayMillis: Int64 = 40_000
+    /// How long the sandbox hides a payout from lookups under its late-visibility faults.
+    public var sandboxLateVisibilityMillis: Int64 = 3_000
     /// How often routes.json is checked for changes.
     public var routesPollMillis: Int64 = 1_000
     /// Bearer token for `/admin` (generated and printed in demo mode when unset).
