@@ -89,6 +89,47 @@ struct RouterLevelTests {
         }
     }
 
+    @Test("an operator releases a parked attempt; unknown payouts are 404, a missing reason 422, no token 401")
+    func operatorRelease() async throws {
+        try await Self.withFront { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            var payout = StoreFencingTests.payout("parked-1", now: now)
+            payout.decision = JSONCoding.encodeString(RouteDecision(routeID: "r", strategy: "ordered", candidates: ["payelata", "cardzo"], skipped: [:], failover: true))
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            var claimed = try #require(try await store.claimPayout(id: payout.id, owner: "gw", nowMs: now, leaseMs: 10_000))
+            claimed.status = "process_pending"
+            claimed.pendingReason = "parked"
+            claimed.nextActionAt = now + 60_000
+            let attempt = AttemptRecord(
+                id: "att_parked", payoutId: payout.id, providerId: "payelata", number: 1, reference: payout.id, state: "unclear",
+                providerPayoutId: nil, providerStatus: nil, serialNumber: nil, outcome: nil, resolution: nil, confirmSent: false,
+                lookupMisses: 2, sends: 1, detail: nil, createdMs: now, updatedMs: now, unclearSends: 1)
+            #expect(try await store.commit(PayoutStepCommit(payout: claimed, attempts: [attempt]), owner: "gw"))
+
+            let token = Secret("adm_test")
+            let operatorActions = PayoutOperator(store: store, runtime: front.runtime, settings: EngineSettings(), logger: TestGateway.logger)
+            let app = Application(router: buildRouter(front, admin: AdminRoutes(adminToken: token, reloader: nil, runtime: front.runtime, payouts: operatorActions)))
+            let auth: HTTPFields = [.authorization: "Bearer adm_test"]
+            let path = "/admin/payouts/\(payout.id)/release"
+            try await app.test(.router) { client in
+                let body = ByteBuffer(string: #"{"reason":"the provider confirmed it holds no order pay_1"}"#)
+                try await client.execute(uri: path, method: .post, body: body) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: "/admin/payouts/cpoi_nope/release", method: .post, headers: auth, body: body) { #expect($0.status == .notFound) }
+                try await client.execute(uri: path, method: .post, headers: auth, body: ByteBuffer(string: "{}")) {
+                    #expect($0.status == .unprocessableContent)
+                }
+                try await client.execute(uri: path, method: .post, headers: auth, body: body) { #expect($0.status == .ok) }
+                // Released once: the attempt is no longer parked, so a second release is refused.
+                try await client.execute(uri: path, method: .post, headers: auth, body: body) { #expect($0.status == .conflict) }
+            }
+            #expect(try await store.attempts(payoutId: payout.id).first?.phase == .notCreated)
+            let stored = try #require(try await store.payout(id: payout.id))
+            #expect(stored.status == "processing")
+            #expect((stored.nextActionAt ?? .max) <= Clock.nowMillis())
+        }
+    }
+
     @Test("metrics are exposed in the Prometheus text format")
     func metrics() async throws {
         try await Self.withFront { front in

@@ -4,8 +4,10 @@ import Logging
 /// Operators' actions on one payout, taken under a lease like an engine step (so they never race one).
 public struct PayoutOperator: Sendable {
     let stepper: PayoutStepper
+    let store: any PayoutStore
 
-    public init(store: any EngineStore, runtime: GatewayRuntime, settings: EngineSettings, logger: Logger) {
+    public init(store: any PayoutStore, runtime: GatewayRuntime, settings: EngineSettings, logger: Logger) {
+        self.store = store
         self.stepper = PayoutStepper(
             store: store, runtime: runtime, sealer: FieldSealer.random(), settings: settings,
             owner: "operator-" + Identifier.random(length: 8), logger: logger)
@@ -25,7 +27,7 @@ public struct PayoutOperator: Sendable {
     public func release(payoutID: String, reason: String) async throws -> ReleaseResult {
         let now = stepper.now()
         guard let claimed = try await stepper.store.claimPayout(id: payoutID, owner: stepper.owner, nowMs: now, leaseMs: stepper.settings.leaseMillis) else {
-            return .busy
+            return try await store.payout(id: payoutID) == nil ? .notFound : .busy
         }
         var lifecycle = PayoutLifecycle(payout: claimed, attempts: try await stepper.store.attempts(payoutId: payoutID))
         guard lifecycle.release(reason: reason, stepper.context(stepper.runtime.snapshot)) else {

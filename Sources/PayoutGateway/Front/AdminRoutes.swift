@@ -42,7 +42,7 @@ struct AdminRoutes: Sendable {
             case .notFound:
                 throw APIError.notFound
             case .busy:
-                throw APIError.http(.conflict, detail: "The payout is being worked on (or unknown); try again in a moment.")
+                throw APIError.http(.conflict, detail: "The payout is being worked on; try again in a moment.")
             case .refused(let phase):
                 throw APIError.http(.conflict, detail: "Only a parked attempt can be released; this one is \(phase).")
             }
