@@ -104,4 +104,23 @@ struct RoutingTests {
         #expect(!FieldPattern.matches("^\\d{1,15}$", "12a45"))
         #expect(FieldPattern.matches("([", "anything"))
     }
+
+    @Test("field patterns match the whole value, with ASCII digits only and no trailing newline")
+    func patternsMatchWholeValue() {
+        // A pattern without anchors still has to cover the whole value.
+        #expect(!FieldPattern.matches("\\d{4}", "12345678"))
+        #expect(FieldPattern.matches("\\d{4}", "1234"))
+        // `\d` is ASCII only: fullwidth and Arabic-Indic digits are refused.
+        #expect(!FieldPattern.matches("^\\d{4}$", "\u{FF11}\u{FF12}\u{FF13}\u{FF14}"))
+        #expect(!FieldPattern.matches("^\\d{4}$", "\u{0661}\u{0662}\u{0663}\u{0664}"))
+        #expect(!FieldPattern.matches("^[\\d]{4}$", "\u{0661}\u{0662}\u{0663}\u{0664}"))
+        #expect(FieldPattern.matches("^\\D{2}$", "ab"))
+        #expect(!FieldPattern.matches("^\\D{2}$", "a1"))
+        // `$` does not let a trailing newline through.
+        #expect(!FieldPattern.matches("^\\d{4}$", "1234\n"))
+        #expect(!FieldPattern.matches("^.{1,8}$", "abc\n"))
+        // Alternatives are grouped before anchoring.
+        #expect(FieldPattern.matches("^a$|^b$", "b"))
+        #expect(!FieldPattern.matches("a|b", "ab"))
+    }
 }

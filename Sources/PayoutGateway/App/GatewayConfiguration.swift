@@ -72,7 +72,11 @@ extension DatabaseLocation {
     public func open(logger: Logger) async throws -> any SQLBackend {
         switch self {
         case .sqliteMemory: return try await SQLiteBackend.openInMemory(logger: logger)
-        case .sqliteFile(let path): return try await SQLiteBackend.open(path: path, logger: logger)
+        case .sqliteFile(let path):
+            // The same knob as PostgreSQL's pool: here, the read connections beside the one writer.
+            let readers = ProcessInfo.processInfo.environment["PAYOUT_GATEWAY_DATABASE_POOL_SIZE"].flatMap(Int.init)
+                .map { min(max($0, 1), 64) } ?? SQLiteBackend.defaultReaders
+            return try await SQLiteBackend.open(path: path, readers: readers, logger: logger)
         case .postgres(let location): return try await PostgresBackend.open(location, logger: logger)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Parses and validates a routes file into a ``RoutingTable``; reports every issue, not just the first.
 public struct RoutesCompiler: Sendable {
@@ -272,6 +273,11 @@ public struct RoutesCompiler: Sendable {
     }
 }
 
+/// A compiled pattern (nil when it does not compile); `NSRegularExpression` matching is thread-safe.
+private struct CompiledPattern: @unchecked Sendable {
+    let regex: NSRegularExpression?
+}
+
 /// Provider and catalogue field patterns, normalised (`/…/` delimiters, doubled escapes) and compiled.
 public enum FieldPattern {
     public static func normalise(_ pattern: String) -> String {
@@ -283,15 +289,46 @@ public enum FieldPattern {
         return text
     }
 
+    /// The pattern as it is matched: over the whole value (`\A(?:…)\z`, so `$` lets no trailing newline through)
+    /// with `\d` and `\D` meaning ASCII digits only (ICU's `\d` takes every Unicode digit).
+    static func strict(_ pattern: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in normalise(pattern) {
+            if escaped {
+                escaped = false
+                switch character {
+                case "d": out += "[0-9]"
+                case "D": out += "[^0-9]"
+                default: out.append("\\"); out.append(character)
+                }
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                out.append(character)
+            }
+        }
+        if escaped { out.append("\\") }
+        return "\\A(?:" + out + ")\\z"
+    }
+
+    /// Compiled patterns by their text: validation runs on every create, compiling is not cheap.
+    private static let cache = Mutex<[String: CompiledPattern]>([:])
+
     public static func compile(_ pattern: String) -> NSRegularExpression? {
-        try? NSRegularExpression(pattern: normalise(pattern))
+        if let hit = cache.withLock({ $0[pattern] }) { return hit.regex }
+        let compiled = CompiledPattern(regex: try? NSRegularExpression(pattern: strict(pattern)))
+        cache.withLock { cache in
+            if cache.count >= 4_096 { cache.removeAll() }
+            cache[pattern] = compiled
+        }
+        return compiled.regex
     }
 
     /// Whether `value` matches the whole pattern; an uncompilable pattern never refuses a value.
     public static func matches(_ pattern: String, _ value: String) -> Bool {
         guard let regex = compile(pattern) else { return true }
         let range = NSRange(value.startIndex..., in: value)
-        guard let match = regex.firstMatch(in: value, range: range) else { return false }
-        return match.range.location != NSNotFound
+        return regex.firstMatch(in: value, range: range) != nil
     }
 }

@@ -6,6 +6,16 @@ public struct MerchantRecord: Sendable, Codable, Hashable {
     public var publicKey: String
     public var callbackSecretSealed: String
     public var createdMs: Int64
+
+    /// Column names as stored (no key conversion on every statement).
+    enum CodingKeys: String, CodingKey {
+        case id
+        case name
+        case apiKeyHash = "api_key_hash"
+        case publicKey = "public_key"
+        case callbackSecretSealed = "callback_secret_sealed"
+        case createdMs = "created_ms"
+    }
 }
 
 /// One merchant payout (a payout invoice) as stored. Destination fields are stored masked, plus sealed
@@ -46,6 +56,42 @@ public struct PayoutRecord: Sendable, Codable, Hashable {
     public var leaseToken: Int64 = 0
 
     public var payoutStatus: PayoutStatus { PayoutStatus(stored: status) }
+
+    /// Column names as stored (no key conversion on every statement).
+    enum CodingKeys: String, CodingKey {
+        case id
+        case merchantId = "merchant_id"
+        case referenceId = "reference_id"
+        case status
+        case resolution
+        case service
+        case method
+        case currency
+        case amountMinor = "amount_minor"
+        case feeMinor = "fee_minor"
+        case testMode = "test_mode"
+        case description
+        case fieldsMasked = "fields_masked"
+        case fieldsSealed = "fields_sealed"
+        case metadata
+        case customer
+        case customerId = "customer_id"
+        case callbackUrl = "callback_url"
+        case autoProcess = "auto_process"
+        case processRequested = "process_requested"
+        case providerId = "provider_id"
+        case decision
+        case redirectUrl = "redirect_url"
+        case pendingReason = "pending_reason"
+        case processedAt = "processed_at"
+        case processedAmountMinor = "processed_amount_minor"
+        case createdMs = "created_ms"
+        case updatedMs = "updated_ms"
+        case nextActionAt = "next_action_at"
+        case leaseOwner = "lease_owner"
+        case leaseUntil = "lease_until"
+        case leaseToken = "lease_token"
+    }
 }
 
 /// Where one attempt at one provider stands. Each phase says what the gateway knows about money at that provider.
@@ -128,6 +174,32 @@ public struct AttemptRecord: Sendable, Codable, Hashable {
     }
 
     public var providerOutcome: ProviderOutcome? { outcome.flatMap(ProviderOutcome.init(rawValue:)) }
+
+    /// Column names as stored (no key conversion on every statement).
+    enum CodingKeys: String, CodingKey {
+        case id
+        case payoutId = "payout_id"
+        case providerId = "provider_id"
+        case number
+        case reference
+        case state
+        case providerPayoutId = "provider_payout_id"
+        case providerStatus = "provider_status"
+        case serialNumber = "serial_number"
+        case outcome
+        case resolution
+        case confirmSent = "confirm_sent"
+        case lookupMisses = "lookup_misses"
+        case sends
+        case detail
+        case createdMs = "created_ms"
+        case updatedMs = "updated_ms"
+        case unclearSends = "unclear_sends"
+        case duplicateSeen = "duplicate_seen"
+        case confirmSends = "confirm_sends"
+        case lookupFailures = "lookup_failures"
+        case absentSinceMs = "absent_since_ms"
+    }
 }
 
 /// An append-only ledger line for a payout (state changes, provider exchanges, masked).
@@ -142,6 +214,14 @@ public struct PayoutEventRecord: Sendable, Codable, Hashable {
         self.atMs = atMs
         self.kind = kind
         self.detail = detail
+    }
+
+    /// Column names as stored (no key conversion on every statement).
+    enum CodingKeys: String, CodingKey {
+        case payoutId = "payout_id"
+        case atMs = "at_ms"
+        case kind
+        case detail
     }
 }
 
@@ -160,6 +240,23 @@ public struct WebhookRecord: Sendable, Codable, Hashable {
     public var lastError: String?
     public var createdMs: Int64
     public var updatedMs: Int64
+
+    /// Column names as stored (no key conversion on every statement).
+    enum CodingKeys: String, CodingKey {
+        case id
+        case payoutId = "payout_id"
+        case merchantId = "merchant_id"
+        case url
+        case body
+        case payoutStatus = "payout_status"
+        case state
+        case attempts
+        case nextAttemptAt = "next_attempt_at"
+        case lastCode = "last_code"
+        case lastError = "last_error"
+        case createdMs = "created_ms"
+        case updatedMs = "updated_ms"
+    }
 }
 
 /// A stored answer for an `Idempotency-Key`.
@@ -170,4 +267,14 @@ public struct IdempotencyRecord: Sendable, Codable, Hashable {
     public var statusCode: Int64
     public var body: String
     public var createdMs: Int64
+
+    /// Column names as stored (no key conversion on every statement).
+    enum CodingKeys: String, CodingKey {
+        case merchantId = "merchant_id"
+        case key
+        case requestHash = "request_hash"
+        case statusCode = "status_code"
+        case body
+        case createdMs = "created_ms"
+    }
 }

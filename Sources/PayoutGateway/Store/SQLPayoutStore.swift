@@ -9,7 +9,7 @@ public struct SQLPayoutStore: PayoutStore {
         self.backend = backend
     }
 
-    static let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+    static let decoder = SQLRowDecoder()
     private var lockSuffix: String { backend.kind == .postgres ? " FOR UPDATE" : "" }
 
     public func migrate() async throws {
@@ -20,7 +20,7 @@ public struct SQLPayoutStore: PayoutStore {
 
     public func insertMerchant(_ merchant: MerchantRecord) async throws {
         try await backend.transaction { db in
-            try await db.insert(into: "merchants").model(merchant, keyEncodingStrategy: .convertToSnakeCase).run()
+            try await db.insert(into: "merchants").model(merchant).run()
         }
     }
 
@@ -48,8 +48,8 @@ public struct SQLPayoutStore: PayoutStore {
                         VALUES (\(bind: key.merchantId), \(bind: key.key), \(bind: key.requestHash), 0, \(bind: payout.id), \(bind: key.createdMs))
                         """).run()
                 }
-                try await db.insert(into: "payouts").model(payout, keyEncodingStrategy: .convertToSnakeCase).run()
-                try await db.insert(into: "payout_events").model(event, keyEncodingStrategy: .convertToSnakeCase).run()
+                try await db.insert(into: "payouts").model(payout).run()
+                try await db.insert(into: "payout_events").model(event).run()
                 return .created(payout)
             }
         } catch {
@@ -121,8 +121,7 @@ public struct SQLPayoutStore: PayoutStore {
                 WHERE id = \(bind: id)
                 """).run()
             try await db.insert(into: "payout_events").model(
-                PayoutEventRecord(payoutId: id, atMs: nowMs, kind: "process_requested", detail: "{}"),
-                keyEncodingStrategy: .convertToSnakeCase
+                PayoutEventRecord(payoutId: id, atMs: nowMs, kind: "process_requested", detail: "{}")
             ).run()
             return payout
         }
@@ -240,15 +239,15 @@ public struct SQLPayoutStore: PayoutStore {
                 let exists = try await db.raw("SELECT id FROM attempts WHERE id = \(bind: attempt.id)").first() != nil
                 if exists {
                     try await db.update("attempts")
-                        .set(model: attempt, keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
+                        .set(model: attempt, nilEncodingStrategy: .asNil)
                         .where("id", .equal, attempt.id)
                         .run()
                 } else {
-                    try await db.insert(into: "attempts").model(attempt, keyEncodingStrategy: .convertToSnakeCase).run()
+                    try await db.insert(into: "attempts").model(attempt).run()
                 }
             }
             for event in step.events {
-                try await db.insert(into: "payout_events").model(event, keyEncodingStrategy: .convertToSnakeCase).run()
+                try await db.insert(into: "payout_events").model(event).run()
             }
             if let body = step.webhookBody, let url = step.payout.callbackUrl {
                 let now = step.payout.updatedMs

@@ -5,9 +5,24 @@ import Foundation
 public enum Identifier {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
+    static let alphabetBytes = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
+    /// `length` characters from one system random draw per 8 characters (62 symbols, rejection-sampled so that
+    /// every symbol is equally likely).
     public static func random(length: Int = 16) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        while bytes.count < length {
+            var word = generator.next()
+            for _ in 0..<8 where bytes.count < length {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                // 248 = 4 × 62: bytes above it would favour the first symbols.
+                if byte < 248 { bytes.append(alphabetBytes[Int(byte % 62)]) }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func make(_ prefix: String, length: Int = 16) -> String {
@@ -35,11 +50,24 @@ public enum Identifier {
 /// Hashing and constant-time comparison helpers for credentials and signatures.
 public enum Digest {
     public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(text.utf8)))
     }
 
     public static func sha1Hex(_ text: String) -> String {
-        Insecure.SHA1.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(Insecure.SHA1.hash(data: Data(text.utf8)))
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hexadecimal of a digest's bytes.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// base64(sha1(secret + body + secret)): the JSON:API dialect's callback signature.
