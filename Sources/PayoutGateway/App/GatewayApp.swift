@@ -131,7 +131,9 @@ private func assemble(
         table: table, http: http, sandboxBaseURL: { id in port.flatMap { sandbox?.baseURL(provider: id, port: $0) } }, logger: logger))
 
     // Merchant API
-    let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil)
+    let backlog = BacklogGate(limit: engineSettings.maxBacklog)
+    let front = FrontServices(
+        store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil, backlog: backlog)
     let reloader = RoutesReloader(
         path: configuration.routesPath, runtime: runtime, http: http, sandbox: sandbox, sandboxPort: sandboxPort, engine: engineSettings,
         pollMillis: configuration.routesPollMillis, logger: logger)
@@ -157,6 +159,7 @@ private func assemble(
     if let sandbox { services.append(sandbox.clock(client: client, logger: logger)) }
     services.append(ServicesRefresher(runtime: runtime, cache: runtime.servicesCache, logger: logger))
     services.append(reloader)
+    services.append(BacklogMonitor(gate: backlog, store: store, logger: logger))
     services.append(PayoutEngine(store: store, runtime: runtime, sealer: sealer, settings: engineSettings, logger: logger))
     services.append(WebhookDispatcher(store: store, http: http, sealer: sealer, settings: engineSettings, logger: logger))
     return GatewayApp(

@@ -36,6 +36,9 @@ public struct EngineSettings: Sendable {
     /// Webhooks delivered at once, and at once to one merchant.
     public var webhookConcurrency: Int = 16
     public var webhookMerchantConcurrency: Int = 4
+    /// Creates answer 429 (with `Retry-After`) while the engine's backlog (non-final payouts to process) is at least
+    /// this large; 0 turns the bound off.
+    public var maxBacklog: Int = 20_000
     /// Idle sleep between claims.
     public var idleMillis: Int64 = 100
     /// Public base URL of this gateway, for the providers' callbacks (`{base}/callbacks/{provider-id}`).
@@ -66,6 +69,7 @@ public struct EngineSettings: Sendable {
             providerConcurrency = max(1, value / 2)
         }
         if let value = environment["PAYOUT_GATEWAY_PROVIDER_CONCURRENCY"].flatMap(Int.init), (1...256).contains(value) { providerConcurrency = value }
+        if let value = environment["PAYOUT_GATEWAY_MAX_BACKLOG"].flatMap(Int.init), value >= 0 { maxBacklog = value }
         if let value = millis("PAYOUT_GATEWAY_BANK_CHECK_TIMEOUT_MS"), value > 0 { bankCheckTimeoutMillis = value }
         if let value = environment["PAYOUT_GATEWAY_MAX_CONFIRM_SENDS"].flatMap(Int64.init), (1...20).contains(value) { maxConfirmSends = value }
     }

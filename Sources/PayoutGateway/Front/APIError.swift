@@ -31,6 +31,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         return error
     }()
 
+    /// 429 with `Retry-After` (seconds), in the error-array shape.
+    public static func tooManyRequests(retryAfter seconds: Int, detail: String) -> APIError {
+        var error = APIError.http(.tooManyRequests, detail: detail)
+        error.headers[.retryAfter] = String(seconds)
+        return error
+    }
+
     public static let notFound = APIError.http(.notFound)
     public static let methodNotAllowed = APIError.http(.methodNotAllowed)
 
@@ -58,14 +65,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 extension Response {
     /// A JSON answer with `application/json`.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONCoding.encode(value)) ?? Data("{}".utf8)
-        return Response(
+        Response(
             status: status,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: .init(byteBuffer: ByteBuffer(bytes: value.jsonBytes())))
     }
 }
 
 extension JSONValue {
-    func jsonString() -> String { JSONCoding.encodeString(self) }
+    func jsonString() -> String { String(decoding: jsonBytes(), as: UTF8.self) }
 }

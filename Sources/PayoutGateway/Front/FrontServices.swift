@@ -11,6 +11,8 @@ struct FrontServices: Sendable {
     let logger: Logger
     /// Whether payouts default to test mode (the sandbox demo).
     let defaultTestMode: Bool
+    /// Backpressure on creates (no bound unless given).
+    var backlog = BacklogGate(limit: 0)
 
     static let maxBodyBytes = 64 * 1024
 

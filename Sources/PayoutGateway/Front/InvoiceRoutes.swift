@@ -18,10 +18,15 @@ struct InvoiceRoutes: Sendable {
         router.post("/api/payout-invoices/:id/process") { request, context in
             let merchant = try await services.authenticate(request)
             let id = context.parameters.get("id") ?? ""
-            _ = try await find(id, merchant: merchant)
+            let found = try await find(id, merchant: merchant)
+            if !found.processRequested, found.status == PayoutStatus.created.rawValue, let seconds = services.backlog.refusal() {
+                throw APIError.tooManyRequests(
+                    retryAfter: seconds, detail: "The gateway has too many payouts in progress; repeat this request in \(seconds) s.")
+            }
             guard let payout = try await services.store.requestProcessing(id: id, merchantId: merchant.id, nowMs: Clock.nowMillis()) else {
                 throw APIError.notFound
             }
+            if !found.processRequested, payout.processRequested { services.backlog.created() }
             return Response.json(try await services.document(payout))
         }
     }
@@ -35,6 +40,10 @@ struct InvoiceRoutes: Sendable {
 
     func create(_ request: Request) async throws -> Response {
         let merchant = try await services.authenticate(request)
+        if let seconds = services.backlog.refusal() {
+            throw APIError.tooManyRequests(
+                retryAfter: seconds, detail: "The gateway has too many payouts in progress; repeat this request in \(seconds) s.")
+        }
         let (body, raw) = try await services.jsonBody(request)
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
         let requestHash = Digest.sha256Hex(String(decoding: raw, as: UTF8.self))
@@ -84,9 +93,11 @@ struct InvoiceRoutes: Sendable {
         }
         switch try await services.store.createPayout(payout, event: event, reserving: reservation) {
         case .created(let stored):
+            if stored.processRequested { services.backlog.created() }
             GatewayMetrics.payoutCreated()
             services.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
-            let document = try await services.document(stored)
+            // The answer from what was just written: a new payout has no attempts and no webhooks yet.
+            let document = InvoiceDocument.single(stored, attempts: [], webhooks: [])
             try await remember(key: idempotencyKey, hash: requestHash, merchant: merchant, status: 201, document: document)
             return Response.json(document, status: .created)
         case .duplicate(let existing):

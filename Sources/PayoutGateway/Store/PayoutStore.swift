@@ -74,6 +74,8 @@ public protocol PayoutStore: EngineStore {
     /// Makes a payout due at `atMs` (provider callbacks use it to trigger a confirming status query).
     func nudge(payoutId: String, atMs: Int64) async throws
     func countNonFinal() async throws -> Int
+    /// The engine's backlog: non-final payouts the merchant asked to process (those waiting for `/process` are not work).
+    func countBacklog() async throws -> Int
     /// Whether anything sealed with the data key is stored (merchant secrets, destination fields).
     func holdsSealedData() async throws -> Bool
 

@@ -278,6 +278,13 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
+    public func countBacklog() async throws -> Int {
+        try await backend.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM payouts WHERE next_action_at IS NOT NULL AND process_requested = \(bind: true)")
+                .first(decodingColumn: "n", as: Int.self) ?? 0
+        }
+    }
+
     public func holdsSealedData() async throws -> Bool {
         try await backend.read { db in
             let merchant = try await db.raw("SELECT id FROM merchants LIMIT 1").first()

@@ -106,18 +106,22 @@ public enum JSONCoding {
     }
 
     public static func encode(_ value: some Encodable) throws -> Data {
-        try encoder().encode(value)
+        if let tree = value as? JSONValue { return Data(tree.jsonBytes()) }
+        return try encoder().encode(value)
     }
 
     public static func encodeString(_ value: some Encodable) -> String {
-        (try? String(decoding: encoder().encode(value), as: UTF8.self)) ?? "null"
+        if let tree = value as? JSONValue { return String(decoding: tree.jsonBytes(), as: UTF8.self) }
+        return (try? String(decoding: encoder().encode(value), as: UTF8.self)) ?? "null"
     }
 
+    /// JSON trees take the byte parser (`JSONValue.parse`); other types Foundation's decoder.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try JSONDecoder().decode(type, from: data)
+        if type == JSONValue.self, let tree = try JSONValue.parse(data) as? T { return tree }
+        return try JSONDecoder().decode(type, from: data)
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
+        try decode(type, from: Data(text.utf8))
     }
 }

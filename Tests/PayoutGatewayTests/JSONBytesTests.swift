@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import PayoutGateway
+
+@Suite("JSON trees read and written as bytes")
+struct JSONBytesTests {
+    @Test("the byte writer gives what Foundation's encoder gives, and parsing it gives the tree back")
+    func roundTrip() throws {
+        let tree: JSONValue = [
+            "b": true, "a": .number(Decimal(string: "10.13")!), "nested": ["z": nil, "y": [1, "two", false]],
+            "text": .string("quote \" backslash \\ slash / tab \t newline \n bell \u{07} é 𝄞"),
+            "empty": .object([:]), "list": .array([]), "neg": .number(Decimal(string: "-0.5")!),
+        ]
+        let ours = tree.jsonString()
+        let foundation = String(decoding: try JSONCoding.encoder().encode(tree), as: UTF8.self)
+        #expect(ours == foundation)
+        #expect(try JSONValue.parse(ours) == tree)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(ours.utf8)) == tree)
+    }
+
+    @Test("numbers keep their exact decimal text")
+    func exactNumbers() throws {
+        #expect(try JSONValue.parse("10.13") == .number(Decimal(string: "10.13")!))
+        #expect(try JSONValue.parse("0.1").jsonString() == "0.1")
+        #expect(try JSONValue.parse("1e3") == .number(Decimal(1000)))
+        #expect(try JSONValue.parse("123456789012345678901234567890") == .number(Decimal(string: "123456789012345678901234567890")!))
+        #expect(try JSONValue.parse(" [ -0 , 2.50E-1 ] ") == .array([.number(0), .number(Decimal(string: "0.25")!)]))
+    }
+
+    @Test("escapes and surrogate pairs decode; the last of repeated keys wins")
+    func escapes() throws {
+        #expect(try JSONValue.parse(#""a\u00e9\ud834\udd1e\/\"\\\n""#) == .string("aé𝄞/\"\\\n"))
+        #expect(try JSONValue.parse(#"{"k":1,"k":2}"#) == ["k": 2])
+    }
+
+    @Test("malformed texts are refused", arguments: [
+        "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "+1", "tru", "nul", "\"abc", "{\"a\" 1}",
+        "{a:1}", "[1] x", "\"\u{01}\"", "\"\\x\"", "\"\\ud834\"", "\"\\udd1e\"", "\"\\u12G4\"", "NaN", "1e999999",
+    ])
+    func refused(text: String) {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test("invalid UTF-8 and nesting deeper than the limit are refused")
+    func limits() throws {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
+        let deep = String(repeating: "[", count: JSONValue.maxDepth + 1) + String(repeating: "]", count: JSONValue.maxDepth + 1)
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(deep) }
+        let fine = String(repeating: "[", count: JSONValue.maxDepth) + String(repeating: "]", count: JSONValue.maxDepth)
+        #expect(throws: Never.self) { try JSONValue.parse(fine) }
+    }
+}
