@@ -52,6 +52,8 @@ public struct ChaosRun: Sendable {
         }
         for sandbox in [payneteasy, cardzo] { sandbox.setFaultRate(options.faultRate) }
         payelata.setFaultRate(options.faultRate)
+        for sandbox in [payneteasy, cardzo] { sandbox.keepEveryRecord() }
+        payelata.keepEveryRecord()
         let sandbox = SandboxServer(jsonapi: [payelata], paynet: [payneteasy, cardzo])
 
         // The store and a merchant, before the gateway starts.

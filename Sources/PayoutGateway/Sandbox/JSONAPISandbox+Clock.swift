@@ -9,7 +9,8 @@ extension JSONAPISandbox {
     /// Moves due invoices to their scripted status and queues a signed callback for each change.
     func tick(now: Int64) {
         state.withStorage { storage in
-            for id in storage.order {
+            defer { storage.dropExpired(nowMillis: now) }
+            for id in storage.schedule.dueIDs(nowMillis: now) {
                 guard var invoice = storage.invoices[id], let due = invoice.dueAtMillis, due <= now else { continue }
                 invoice.dueAtMillis = nil
                 switch invoice.status {
@@ -32,7 +33,7 @@ extension JSONAPISandbox {
                     break
                 }
                 invoice.updated = max(invoice.updated, now / 1000)
-                storage.invoices[id] = invoice
+                storage.save(invoice, nowMillis: now)
                 if let url = invoice.callbackURL {
                     let callback = SandboxCallback(
                         invoiceID: id, url: url, body: JSONCoding.encodeString(JSONValue.object(["data": resource(invoice, logs: false)])))

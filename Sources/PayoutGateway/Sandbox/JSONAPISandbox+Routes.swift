@@ -111,7 +111,7 @@ extension JSONAPISandbox {
         if autoProcess { startProcessing(&invoice, now: now) }
         let stored: SandboxInvoice? = state.withStorage { storage in
             if storage.byReference[reference] != nil { return nil }
-            storage.invoices[invoice.id] = invoice
+            storage.save(invoice, nowMillis: now)
             storage.order.append(invoice.id)
             storage.byReference[reference] = invoice.id
             return invoice
@@ -166,7 +166,7 @@ extension JSONAPISandbox {
             invoice.processCalls += 1
             let before = invoice
             startProcessing(&invoice, now: now)
-            storage.invoices[id] = invoice
+            storage.save(invoice, nowMillis: now)
             return before
         }
         guard let invoice else { throw APIError.notFound }

@@ -43,6 +43,12 @@ public struct JSONAPISandbox: Sendable {
 
     // MARK: Test and chaos controls
 
+    /// Keeps every finished record (the ledger then covers the whole run: the chaos suite checks it). By default
+    /// finished records past 20,000 are dropped once two minutes old, so that a long demo keeps flat memory.
+    public func keepEveryRecord() {
+        state.withStorage { $0.schedule.retention = .everything }
+    }
+
     /// Queues faults for the next create calls, in order.
     public func inject(_ faults: [SandboxFault]) {
         state.faults.inject(faults)

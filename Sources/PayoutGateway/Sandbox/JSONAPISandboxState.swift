@@ -108,6 +108,28 @@ final class JSONAPISandboxState: Sendable {
         var byReference: [String: String] = [:]
         var callbackMode = SandboxCallbackMode.normal
         var services: [SandboxService]
+        var schedule = SandboxSchedule()
+        /// Invoices dropped since `order` was last compacted.
+        var droppedSinceCompaction = 0
+
+        /// Stores an invoice and indexes its next due time (always through here, so the clock sees it).
+        mutating func save(_ invoice: SandboxInvoice, nowMillis: Int64) {
+            invoices[invoice.id] = invoice
+            let finished = !["created", "processing", "canceling"].contains(invoice.status)
+            schedule.update(invoice.id, dueAtMillis: invoice.dueAtMillis, isFinished: finished, nowMillis: nowMillis)
+        }
+
+        /// Drops finished invoices past the retention. Their references stay taken: a repeat still answers 409.
+        mutating func dropExpired(nowMillis: Int64) {
+            let dropped = schedule.expired(nowMillis: nowMillis)
+            guard !dropped.isEmpty else { return }
+            for id in dropped { invoices[id] = nil }
+            droppedSinceCompaction += dropped.count
+            if droppedSinceCompaction > 4_096, droppedSinceCompaction * 2 > order.count {
+                order.removeAll { invoices[$0] == nil }
+                droppedSinceCompaction = 0
+            }
+        }
     }
 
     let storage: Mutex<Storage>

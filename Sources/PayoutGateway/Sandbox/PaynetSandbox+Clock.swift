@@ -8,15 +8,16 @@ extension PaynetSandbox {
     /// Finishes due orders and queues a GET callback (with its `control`) for each final status.
     func tick(now: Int64) {
         state.storage.withLock { storage in
-            for id in storage.order {
+            defer { storage.dropExpired(nowMillis: now) }
+            for id in storage.schedule.dueIDs(nowMillis: now) {
                 guard var order = storage.orders[id], let due = order.dueAtMillis, due <= now else { continue }
                 order.dueAtMillis = nil
-                guard order.finalStatus != "processing" else { storage.orders[id] = order; continue }
+                guard order.finalStatus != "processing" else { storage.save(order, nowMillis: now); continue }
                 order.status = order.finalStatus
                 order.stage = "payout_\(order.finalStatus == "unknown" ? "unknown" : order.finalStatus)"
                 order.lastSerial = UUID().uuidString.lowercased()
                 if order.status == "approved" { order.payouts += 1 }
-                storage.orders[id] = order
+                storage.save(order, nowMillis: now)
                 guard order.status != "unknown", let base = order.callbackURL, var components = URLComponents(string: base) else { continue }
                 var items = components.queryItems ?? []
                 items += [

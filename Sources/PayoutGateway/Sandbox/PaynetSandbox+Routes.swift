@@ -140,7 +140,7 @@ extension PaynetSandbox {
                 visibleAtMillis: fault == .lateVisibility || fault == .hiddenAfterStore ? now + lateVisibilityMillis : now, callbackURL: parameters["server_callback_url"],
                 redirectTo: nil, lastSerial: serial)
             order.endpoint = endpoint
-            storage.orders[orderID] = order
+            storage.save(order)
             storage.order.append(orderID)
             storage.byClientOrderID[clientOrderID, default: []].append(orderID)
             return order
@@ -152,7 +152,7 @@ extension PaynetSandbox {
             order.dueAtMillis = nil
             order.redirectTo = receiverFormPath(order.orderID)
             let updated = order
-            state.storage.withLock { $0.orders[updated.orderID] = updated }
+            state.storage.withLock { $0.save(updated) }
         }
         switch fault {
         case .errorAfterStore?, .hiddenAfterStore?: return Answer(status: .badGateway, values: [("type", "error"), ("error-message", "Bad gateway")])
@@ -185,7 +185,7 @@ extension PaynetSandbox {
             } else {
                 order.dueAtMillis = now + processingMillis
             }
-            storage.orders[orderID] = order
+            storage.save(order)
             return Answer(values: [("type", "async-response"), ("serial-number", order.lastSerial), ("merchant-order-id", clientOrderID),
                                    ("paynet-order-id", orderID), ("end-point-id", "1")])
         }
@@ -212,7 +212,7 @@ extension PaynetSandbox {
                         order.stage = "payout_check_validated"
                     }
                 }
-                storage.orders[order.orderID] = order
+                storage.save(order)
             }
             var values: [(String, String)] = [
                 ("type", "status-response"), ("status", order.status), ("order-stage", order.stage),
@@ -245,7 +245,7 @@ extension PaynetSandbox {
             order.redirectTo = nil
             order.needsReceiverForm = false
             order.dueAtMillis = now + processingMillis
-            storage.orders[orderID] = order
+            storage.save(order)
             return true
         }
         return Response(status: found ? .ok : .notFound, headers: [.contentType: "text/html;charset=utf-8"],

@@ -44,6 +44,12 @@ public struct PaynetSandbox: Sendable {
     /// The base URL an adapter uses for this simulator on `port`.
     public func baseURL(port: Int) -> String { "http://127.0.0.1:\(port)/\(id)/\(pathPrefix)" }
 
+    /// Keeps every finished record (the ledger then covers the whole run: the chaos suite checks it). By default
+    /// finished records past 20,000 are dropped once two minutes old, so that a long demo keeps flat memory.
+    public func keepEveryRecord() {
+        state.storage.withLock { $0.schedule.retention = .everything }
+    }
+
     public func inject(_ faults: [SandboxFault]) {
         state.faults.inject(faults)
     }
@@ -102,6 +108,27 @@ final class PaynetSandboxState: Sendable {
         var order: [String] = []
         var byClientOrderID: [String: [String]] = [:]
         var nextOrderID = 7_000_000
+        var schedule = SandboxSchedule()
+        var droppedSinceCompaction = 0
+
+        /// Stores an order and indexes its next due time (always through here, so the clock sees it).
+        mutating func save(_ order: PaynetOrder, nowMillis: Int64 = Clock.nowMillis()) {
+            orders[order.orderID] = order
+            let finished = ["approved", "declined", "error", "filtered"].contains(order.status)
+            schedule.update(order.orderID, dueAtMillis: order.dueAtMillis, isFinished: finished, nowMillis: nowMillis)
+        }
+
+        /// Drops finished orders past the retention; their client order ids stay known (status finds nothing).
+        mutating func dropExpired(nowMillis: Int64) {
+            let dropped = schedule.expired(nowMillis: nowMillis)
+            guard !dropped.isEmpty else { return }
+            for id in dropped { orders[id] = nil }
+            droppedSinceCompaction += dropped.count
+            if droppedSinceCompaction > 4_096, droppedSinceCompaction * 2 > order.count {
+                order.removeAll { orders[$0] == nil }
+                droppedSinceCompaction = 0
+            }
+        }
     }
 
     let storage = Mutex(Storage())

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Prints perf.sh's figures: medians per label and the gateway ÷ baseline ratios of issue 15's rows."""
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+runs = defaultdict(list)
+for line in open(sys.argv[1]):
+    label, _, rest = line.strip().partition(" ")
+    runs[label].append({k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)(?=\s|$)", rest)})
+
+
+def median(label, key):
+    values = [run[key] for run in runs.get(label, []) if key in run]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=1):
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def ratio(a, b):
+    return "-" if a is None or not b else f"{a / b:.2f}"
+
+
+print()
+print("| row | gateway | baseline | ratio | gateway p50 / p99 ms | baseline p50 / p99 ms |")
+print("|---|---:|---:|---:|---:|---:|")
+rows = [
+    ("create, 1 connection (req/s)", "create-gateway-c1", "create-sandbox-c1"),
+    ("create, 16 connections (req/s)", "create-gateway-c16", "create-sandbox-c16"),
+    ("create, 64 connections (req/s)", "create-gateway-c64", "create-sandbox-c64"),
+    ("create, steady ~1,000/s (req/s)", "steady-gateway", "steady-sandbox"),
+    ("GET by id, 16 connections (req/s)", "read-id-gateway-c16", "read-id-nginx-c16"),
+    ("GET by reference, 16 connections (req/s)", "read-ref-gateway-c16", "read-ref-nginx-c16"),
+    ("GET by id beside 8 creating connections (req/s)", "read-id-beside-writes-c8", "read-id-nginx-c16"),
+    ("create, 2 instances on PostgreSQL, 64 connections (req/s)", "create-postgres2-c64", "create-sandbox-c64"),
+]
+for title, gateway, baseline in rows:
+    if gateway not in runs:
+        continue
+    g, b = median(gateway, "rps"), median(baseline, "rps")
+    print(f"| {title} | {fmt(g)} | {fmt(b)} | {ratio(g, b)} | "
+          f"{fmt(median(gateway, 'p50_ms'), 2)} / {fmt(median(gateway, 'p99_ms'), 2)} | "
+          f"{fmt(median(baseline, 'p50_ms'), 2)} / {fmt(median(baseline, 'p99_ms'), 2)} |")
+if "burst" in runs:
+    print()
+    print("| burst | payouts | send s | all final s | final ÷ send | finalised/s | gateway CPU ms per payout |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| median of {len(runs['burst'])} | {fmt(median('burst', 'payouts'), 0)} | {fmt(median('burst', 'send_s'), 2)} | "
+          f"{fmt(median('burst', 'final_s'), 2)} | {fmt(median('burst', 'final_over_send'), 2)} | "
+          f"{fmt(median('burst', 'finalised_per_s'))} | {fmt(median('burst', 'cpu_ms_per_payout'), 2)} |")
+bad = {label: sum(run.get("bad", 0) + run.get("socket_errors", 0) for run in items) for label, items in runs.items()}
+bad = {k: v for k, v in bad.items() if v}
+print()
+print("non-2xx answers or socket errors: " + (", ".join(f"{k}={int(v)}" for k, v in sorted(bad.items())) or "none"))
