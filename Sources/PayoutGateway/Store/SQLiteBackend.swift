@@ -1,18 +1,23 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import SQLKit
-import SQLiteKit
 import Synchronization
 
-/// SQLite in WAL mode: one writer connection, whose transactions an async lock serialises (SQLite has one writer
-/// anyway), and a pool of read-only connections, so that reads never queue behind writes (WAL lets readers see the
-/// last commit while a write is in progress). An in-memory database has no readers: it is private to its connection.
+/// SQLite in WAL mode through ``SQLiteHandle``: one writer connection, whose transactions an async lock serialises and
+/// a dedicated thread runs (SQLite has one writer anyway; fsync then never blocks a cooperative thread), and a pool of
+/// read-only connections used on the caller's thread, so that reads never queue behind writes (WAL lets readers see
+/// the last commit while a write is in progress). An in-memory database has no readers: it is private to its
+/// connection.
 public final class SQLiteBackend: SQLBackend {
     public let kind = SQLBackendKind.sqlite
-    private let writer: SQLiteConnection
+    private let writer: SQLiteHandle
     private let writeLock = AsyncLock()
     private let readers: SQLiteReaderPool?
+    private let thread: MultiThreadedEventLoopGroup
+    private let executor: EventLoopTaskExecutor
+    private let logger: Logger
     private let closed = Mutex(false)
 
     /// Read connections when `PAYOUT_GATEWAY_DATABASE_POOL_SIZE` does not say.
@@ -23,57 +28,65 @@ public final class SQLiteBackend: SQLBackend {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let db = writer.sql(queryLogLevel: nil)
-        try await db.raw("PRAGMA busy_timeout = 10000").run()
-        try await db.raw("PRAGMA journal_mode = WAL").run()
-        try await db.raw("PRAGMA synchronous = FULL").run()
-        try await db.raw("PRAGMA foreign_keys = ON").run()
-        var pool: [SQLiteConnection] = []
+        let writer = try SQLiteHandle(path: path, readOnly: false)
+        try writer.exec("PRAGMA busy_timeout = 10000")
+        try writer.exec("PRAGMA journal_mode = WAL")
+        try writer.exec("PRAGMA synchronous = FULL")
+        try writer.exec("PRAGMA foreign_keys = ON")
+        var pool: [SQLiteHandle] = []
         for _ in 0..<max(readers, 1) {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            let sql = reader.sql(queryLogLevel: nil)
-            try await sql.raw("PRAGMA busy_timeout = 10000").run()
-            try await sql.raw("PRAGMA query_only = ON").run()
+            let reader = try SQLiteHandle(path: path, readOnly: false)
+            try reader.exec("PRAGMA busy_timeout = 10000")
+            try reader.exec("PRAGMA query_only = ON")
             pool.append(reader)
         }
-        return SQLiteBackend(writer: writer, readers: SQLiteReaderPool(pool))
+        return SQLiteBackend(writer: writer, readers: SQLiteReaderPool(pool), logger: logger)
     }
 
     public static func openInMemory(logger: Logger) async throws -> SQLiteBackend {
-        let connection = try await SQLiteConnection.open(storage: .memory, logger: logger)
-        try await connection.sql(queryLogLevel: nil).raw("PRAGMA foreign_keys = ON").run()
-        return SQLiteBackend(writer: connection, readers: nil)
+        let writer = try SQLiteHandle(path: ":memory:", readOnly: false)
+        try writer.exec("PRAGMA foreign_keys = ON")
+        return SQLiteBackend(writer: writer, readers: nil, logger: logger)
     }
 
-    private init(writer: SQLiteConnection, readers: SQLiteReaderPool?) {
+    private init(writer: SQLiteHandle, readers: SQLiteReaderPool?, logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.logger = logger
+        thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        executor = EventLoopTaskExecutor(loop: thread.next())
+    }
+
+    private func database(_ handle: SQLiteHandle) -> SQLiteDirectDatabase {
+        SQLiteDirectDatabase(handle: handle, logger: logger, eventLoop: executor.loop)
     }
 
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let db = writer.sql(queryLogLevel: nil)
-        return try await writeLock.withLock {
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(db)
-                try await db.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
+        let writer = self.writer
+        let db = database(writer)
+        return try await withTaskExecutorPreference(executor) {
+            try await writeLock.withLock {
+                try writer.exec("BEGIN IMMEDIATE")
+                do {
+                    let result = try await body(db)
+                    try writer.exec("COMMIT")
+                    return result
+                } catch {
+                    try? writer.exec("ROLLBACK")
+                    throw error
+                }
             }
         }
     }
 
     public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         guard let readers else {
-            let db = writer.sql(queryLogLevel: nil)
+            let db = database(writer)
             return try await writeLock.withLock { try await body(db) }
         }
-        let connection = await readers.acquire()
-        defer { readers.release(connection) }
-        return try await body(connection.sql(queryLogLevel: nil))
+        let handle = await readers.acquire()
+        defer { readers.release(handle) }
+        return try await body(database(handle))
     }
 
     /// Closes the connections once; later calls do nothing.
@@ -84,51 +97,51 @@ public final class SQLiteBackend: SQLBackend {
         }
         guard first else { return }
         if let readers {
-            for connection in await readers.drain() { try? await connection.close().get() }
+            for handle in await readers.drain() { handle.close() }
         }
-        // The future-based close runs even when this task is cancelled (a failed start cancels the group).
-        await writeLock.withLock { try? await writer.close().get() }
+        await writeLock.withLock { writer.close() }
+        try? await thread.shutdownGracefully()
     }
 }
 
 /// Idle read connections; a reader waits (suspended, FIFO) when all are busy.
 final class SQLiteReaderPool: Sendable {
     private struct State {
-        var idle: [SQLiteConnection]
-        var waiters: [CheckedContinuation<SQLiteConnection, Never>] = []
+        var idle: [SQLiteHandle]
+        var waiters: [CheckedContinuation<SQLiteHandle, Never>] = []
         var total: Int
     }
 
     private let state: Mutex<State>
 
-    init(_ connections: [SQLiteConnection]) {
-        state = Mutex(State(idle: connections, total: connections.count))
+    init(_ handles: [SQLiteHandle]) {
+        state = Mutex(State(idle: handles, total: handles.count))
     }
 
-    func acquire() async -> SQLiteConnection {
-        await withCheckedContinuation { (continuation: CheckedContinuation<SQLiteConnection, Never>) in
-            let connection = state.withLock { state -> SQLiteConnection? in
+    func acquire() async -> SQLiteHandle {
+        await withCheckedContinuation { (continuation: CheckedContinuation<SQLiteHandle, Never>) in
+            let handle = state.withLock { state -> SQLiteHandle? in
                 if let idle = state.idle.popLast() { return idle }
                 state.waiters.append(continuation)
                 return nil
             }
-            if let connection { continuation.resume(returning: connection) }
+            if let handle { continuation.resume(returning: handle) }
         }
     }
 
-    func release(_ connection: SQLiteConnection) {
-        let waiter = state.withLock { state -> CheckedContinuation<SQLiteConnection, Never>? in
+    func release(_ handle: SQLiteHandle) {
+        let waiter = state.withLock { state -> CheckedContinuation<SQLiteHandle, Never>? in
             if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-            state.idle.append(connection)
+            state.idle.append(handle)
             return nil
         }
-        waiter?.resume(returning: connection)
+        waiter?.resume(returning: handle)
     }
 
     /// Takes every connection back (waiting for those in use) so that they can be closed.
-    func drain() async -> [SQLiteConnection] {
+    func drain() async -> [SQLiteHandle] {
         let total = state.withLock { $0.total }
-        var taken: [SQLiteConnection] = []
+        var taken: [SQLiteHandle] = []
         for _ in 0..<total { taken.append(await acquire()) }
         return taken
     }

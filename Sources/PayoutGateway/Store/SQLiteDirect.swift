@@ -1,0 +1,229 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Synchronization
+import VaporCSQLite
+
+/// One SQLite connection driven synchronously through the C API, with its prepared statements cached by SQL text.
+///
+/// SQLiteNIO prepares every statement anew and hops to a thread pool and back for each one; on the gateway's hot
+/// paths (a handful of statements per transaction) those hops and preparations cost more than the SQL. The owner
+/// serialises use of a handle (the writer's lock, or the reader pool); the handle itself is not thread-safe.
+final class SQLiteHandle: @unchecked Sendable {
+    private let raw: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+    private var columnNames: [String: [String]] = [:]
+    private var closed = false
+    let path: String
+
+    private static let initialised: Void = { _ = sqlite_nio_sqlite3_initialize() }()
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(path: String, readOnly: Bool) throws {
+        _ = Self.initialised
+        self.path = path
+        var handle: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI
+            | SQLITE_OPEN_EXRESCODE
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            if let handle { sqlite_nio_sqlite3_close(handle) }
+            throw SQLiteDirectError(code: status, message: "cannot open the SQLite database")
+        }
+        raw = handle
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll()
+        sqlite_nio_sqlite3_close_v2(raw)
+    }
+
+    /// Runs SQL without binds or rows (BEGIN, COMMIT, PRAGMA …), through the statement cache.
+    func exec(_ sql: String) throws {
+        try run(sql, binds: []) { _ in }
+    }
+
+    /// Runs one statement: binds, steps through every row, and resets the cached statement for its next use.
+    func run(_ sql: String, binds: [SQLiteData], onRow: (SQLiteDirectRow) throws -> Void) throws {
+        guard !closed else { throw SQLiteDirectError(code: SQLITE_MISUSE, message: "the connection is closed") }
+        let statement = try prepared(sql)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (index, value) in binds.enumerated() {
+            let position = Int32(index + 1)
+            let status: Int32
+            switch value {
+            case .integer(let integer): status = sqlite_nio_sqlite3_bind_int64(statement, position, Int64(integer))
+            case .float(let double): status = sqlite_nio_sqlite3_bind_double(statement, position, double)
+            case .text(let text):
+                status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), Self.transient, UInt8(SQLITE_UTF8))
+            case .blob(let buffer):
+                status = buffer.withUnsafeReadableBytes {
+                    sqlite_nio_sqlite3_bind_blob64(statement, position, $0.baseAddress, UInt64($0.count), Self.transient)
+                }
+            case .null: status = sqlite_nio_sqlite3_bind_null(statement, position)
+            }
+            guard status == SQLITE_OK else { throw error(status) }
+        }
+        var names = columnNames[sql] ?? []
+        let count = Int(sqlite_nio_sqlite3_column_count(statement))
+        if count != names.count {
+            // The schema changed under a cached `SELECT *` (a migration): SQLite re-prepared it; take its columns again.
+            names = (0..<Int32(count)).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
+            columnNames[sql] = names
+        }
+        while true {
+            let status = sqlite_nio_sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw error(status) }
+            var values: [SQLiteData] = []
+            values.reserveCapacity(names.count)
+            for column in 0..<Int32(names.count) { values.append(value(statement, column)) }
+            try onRow(SQLiteDirectRow(columns: names, values: values))
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(raw, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw error(status) }
+        let count = sqlite_nio_sqlite3_column_count(statement)
+        columnNames[sql] = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
+        // A bounded cache: the store's statements are a few dozen; anything beyond is not worth keeping.
+        if statements.count >= 256 {
+            for cached in statements.values { sqlite_nio_sqlite3_finalize(cached) }
+            statements.removeAll()
+            columnNames.removeAll()
+            columnNames[sql] = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteData {
+        switch sqlite_nio_sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, column)))
+        case SQLITE_FLOAT: return .float(sqlite_nio_sqlite3_column_double(statement, column))
+        case SQLITE_TEXT:
+            guard let text = sqlite_nio_sqlite3_column_text(statement, column) else { return .null }
+            let length = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self))
+        case SQLITE_BLOB:
+            let length = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            if let bytes = sqlite_nio_sqlite3_column_blob(statement, column) {
+                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: length))
+            }
+            return .blob(buffer)
+        default: return .null
+        }
+    }
+
+    private func error(_ status: Int32) -> SQLiteDirectError {
+        SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(raw)))
+    }
+}
+
+/// An SQLite error: its extended result code and SQLite's message (never bound values).
+public struct SQLiteDirectError: Error, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+    public var description: String { "SQLite error \(code): \(message)" }
+    /// A UNIQUE or PRIMARY KEY constraint refused the write.
+    public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
+}
+
+/// A result row: column names shared by every row of the statement, values decoded on demand.
+struct SQLiteDirectRow: SQLRow {
+    let columns: [String]
+    let values: [SQLiteData]
+    private static let decoder = SQLiteDataDecoder()
+
+    var allColumns: [String] { columns }
+
+    func contains(column: String) -> Bool { columns.contains(column) }
+
+    func value(_ column: String) throws -> SQLiteData {
+        guard let index = columns.firstIndex(of: column) else {
+            throw DecodingError.keyNotFound(SQLiteDirectColumn(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column)"))
+        }
+        return values[index]
+    }
+
+    func decodeNil(column: String) throws -> Bool {
+        if case .null = try value(column) { return true }
+        return false
+    }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        try Self.decoder.decode(D.self, from: try value(column))
+    }
+}
+
+private struct SQLiteDirectColumn: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// SQLKit over one ``SQLiteHandle``: a statement runs synchronously on the calling thread.
+struct SQLiteDirectDatabase: SQLDatabase {
+    let handle: SQLiteHandle
+    let logger: Logger
+    let eventLoop: any EventLoop
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+    private static let encoder = SQLiteDataEncoder()
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        do {
+            try run(query, onRow)
+            return eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try run(query, onRow)
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await closure(self)
+    }
+
+    private func run(_ query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) throws {
+        let (sql, binds) = serialize(query)
+        let data = try binds.map { try Self.encoder.encode($0) }
+        try handle.run(sql, binds: data) { onRow($0) }
+    }
+}
+
+/// Runs a task's nonisolated async code on one event loop's thread (a task executor preference, SE-0417): a whole
+/// write transaction — SQLKit's serialisation and SQLite's calls, fsync included — stays on the writer's thread
+/// instead of blocking a cooperative thread or hopping per statement.
+final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    let loop: any EventLoop
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        loop.execute { job.runSynchronously(on: executor) }
+    }
+}
