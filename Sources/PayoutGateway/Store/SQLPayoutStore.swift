@@ -48,8 +48,8 @@ public struct SQLPayoutStore: PayoutStore {
                         VALUES (\(bind: key.merchantId), \(bind: key.key), \(bind: key.requestHash), 0, \(bind: payout.id), \(bind: key.createdMs))
                         """).run()
                 }
-                try await db.insert(into: "payouts").model(payout).run()
-                try await db.insert(into: "payout_events").model(event).run()
+                try await Self.insert(payout, on: db)
+                try await Self.insert(event, on: db)
                 return .created(payout)
             }
         } catch {
@@ -120,9 +120,7 @@ public struct SQLPayoutStore: PayoutStore {
                 nudge_ms = \(bind: nowMs)
                 WHERE id = \(bind: id)
                 """).run()
-            try await db.insert(into: "payout_events").model(
-                PayoutEventRecord(payoutId: id, atMs: nowMs, kind: "process_requested", detail: "{}")
-            ).run()
+            try await Self.insert(PayoutEventRecord(payoutId: id, atMs: nowMs, kind: "process_requested", detail: "{}"), on: db)
             return payout
         }
     }
@@ -235,20 +233,8 @@ public struct SQLPayoutStore: PayoutStore {
                     WHERE id = \(bind: payout.id) AND nudge_ms IS NOT NULL AND (next_action_at IS NULL OR next_action_at > nudge_ms)
                     """).run()
             }
-            for attempt in step.attempts {
-                let exists = try await db.raw("SELECT id FROM attempts WHERE id = \(bind: attempt.id)").first() != nil
-                if exists {
-                    try await db.update("attempts")
-                        .set(model: attempt, nilEncodingStrategy: .asNil)
-                        .where("id", .equal, attempt.id)
-                        .run()
-                } else {
-                    try await db.insert(into: "attempts").model(attempt).run()
-                }
-            }
-            for event in step.events {
-                try await db.insert(into: "payout_events").model(event).run()
-            }
+            for attempt in step.attempts { try await Self.upsert(attempt, on: db) }
+            for event in step.events { try await Self.insert(event, on: db) }
             if let body = step.webhookBody, let url = step.payout.callbackUrl {
                 let now = step.payout.updatedMs
                 try await db.raw("""
@@ -358,5 +344,54 @@ public struct SQLPayoutStore: PayoutStore {
                 WHERE idempotency_keys.status_code = 0 AND idempotency_keys.request_hash = excluded.request_hash
                 """).run()
         }
+    }
+
+    // MARK: Row writes (hand-written SQL: SQLKit's model encoding quotes and escapes every column name per statement)
+
+    static func insert(_ payout: PayoutRecord, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO payouts (id, merchant_id, reference_id, status, resolution, service, method, currency, amount_minor,
+            fee_minor, test_mode, description, fields_masked, fields_sealed, metadata, customer, customer_id, callback_url,
+            auto_process, process_requested, provider_id, decision, redirect_url, pending_reason, processed_at,
+            processed_amount_minor, created_ms, updated_ms, next_action_at, lease_owner, lease_until, lease_token)
+            VALUES (\(bind: payout.id), \(bind: payout.merchantId), \(bind: payout.referenceId), \(bind: payout.status),
+            \(bind: payout.resolution), \(bind: payout.service), \(bind: payout.method), \(bind: payout.currency),
+            \(bind: payout.amountMinor), \(bind: payout.feeMinor), \(bind: payout.testMode), \(bind: payout.description),
+            \(bind: payout.fieldsMasked), \(bind: payout.fieldsSealed), \(bind: payout.metadata), \(bind: payout.customer),
+            \(bind: payout.customerId), \(bind: payout.callbackUrl), \(bind: payout.autoProcess), \(bind: payout.processRequested),
+            \(bind: payout.providerId), \(bind: payout.decision), \(bind: payout.redirectUrl), \(bind: payout.pendingReason),
+            \(bind: payout.processedAt), \(bind: payout.processedAmountMinor), \(bind: payout.createdMs), \(bind: payout.updatedMs),
+            \(bind: payout.nextActionAt), \(bind: payout.leaseOwner), \(bind: payout.leaseUntil), \(bind: payout.leaseToken))
+            """).run()
+    }
+
+    static func insert(_ event: PayoutEventRecord, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO payout_events (payout_id, at_ms, kind, detail)
+            VALUES (\(bind: event.payoutId), \(bind: event.atMs), \(bind: event.kind), \(bind: event.detail))
+            """).run()
+    }
+
+    /// Inserts a new attempt or rewrites a known one (by id) in one statement.
+    static func upsert(_ attempt: AttemptRecord, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO attempts (id, payout_id, provider_id, number, reference, state, provider_payout_id, provider_status,
+            serial_number, outcome, resolution, confirm_sent, lookup_misses, sends, detail, created_ms, updated_ms,
+            unclear_sends, duplicate_seen, confirm_sends, lookup_failures, absent_since_ms)
+            VALUES (\(bind: attempt.id), \(bind: attempt.payoutId), \(bind: attempt.providerId), \(bind: attempt.number),
+            \(bind: attempt.reference), \(bind: attempt.state), \(bind: attempt.providerPayoutId), \(bind: attempt.providerStatus),
+            \(bind: attempt.serialNumber), \(bind: attempt.outcome), \(bind: attempt.resolution), \(bind: attempt.confirmSent),
+            \(bind: attempt.lookupMisses), \(bind: attempt.sends), \(bind: attempt.detail), \(bind: attempt.createdMs),
+            \(bind: attempt.updatedMs), \(bind: attempt.unclearSends), \(bind: attempt.duplicateSeen), \(bind: attempt.confirmSends),
+            \(bind: attempt.lookupFailures), \(bind: attempt.absentSinceMs))
+            ON CONFLICT (id) DO UPDATE SET payout_id = excluded.payout_id, provider_id = excluded.provider_id,
+            number = excluded.number, reference = excluded.reference, state = excluded.state,
+            provider_payout_id = excluded.provider_payout_id, provider_status = excluded.provider_status,
+            serial_number = excluded.serial_number, outcome = excluded.outcome, resolution = excluded.resolution,
+            confirm_sent = excluded.confirm_sent, lookup_misses = excluded.lookup_misses, sends = excluded.sends,
+            detail = excluded.detail, created_ms = excluded.created_ms, updated_ms = excluded.updated_ms,
+            unclear_sends = excluded.unclear_sends, duplicate_seen = excluded.duplicate_seen, confirm_sends = excluded.confirm_sends,
+            lookup_failures = excluded.lookup_failures, absent_since_ms = excluded.absent_since_ms
+            """).run()
     }
 }

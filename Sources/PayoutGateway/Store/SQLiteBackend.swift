@@ -61,20 +61,79 @@ public final class SQLiteBackend: SQLBackend {
         SQLiteDirectDatabase(handle: handle, logger: logger, eventLoop: executor.loop)
     }
 
+    /// A transaction waiting for the next group commit.
+    private struct Pending: Sendable {
+        let body: @Sendable (any SQLDatabase) async throws -> any Sendable
+        let continuation: CheckedContinuation<any Sendable, any Error>
+    }
+    private let queue = Mutex<(pending: [Pending], committing: Bool)>(([], false))
+
+    /// Group commit: transactions that arrive while a commit is in progress are run together, each in its own
+    /// savepoint (a failing one is rolled back alone), and made durable by one COMMIT (one fsync). Each caller
+    /// resumes only after that COMMIT: nothing is acknowledged before it is on disk.
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
+            let lead = queue.withLock { queue -> Bool in
+                queue.pending.append(Pending(body: { try await body($0) }, continuation: continuation))
+                guard !queue.committing else { return false }
+                queue.committing = true
+                return true
+            }
+            if lead {
+                Task(executorPreference: executor) { await self.commitBatches() }
+            }
+        }
+        guard let typed = result as? R else { throw SQLiteDirectError(code: 1, message: "unexpected transaction result") }
+        return typed
+    }
+
+    /// Runs queued transactions in batches until the queue is empty (on the writer's thread).
+    private func commitBatches() async {
         let writer = self.writer
         let db = database(writer)
-        return try await withTaskExecutorPreference(executor) {
-            try await writeLock.withLock {
-                try writer.exec("BEGIN IMMEDIATE")
+        while true {
+            let batch = queue.withLock { queue -> [Pending] in
+                let batch = queue.pending
+                queue.pending = []
+                if batch.isEmpty { queue.committing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await writeLock.withLock {
+                var results: [Result<any Sendable, any Error>] = []
+                results.reserveCapacity(batch.count)
                 do {
-                    let result = try await body(db)
+                    try writer.exec("BEGIN IMMEDIATE")
+                } catch {
+                    for pending in batch { pending.continuation.resume(throwing: error) }
+                    return
+                }
+                for pending in batch {
+                    // SQLite ended the transaction by itself after an error: nothing of this batch may commit.
+                    guard writer.inTransaction else {
+                        results.append(.failure(SQLiteDirectError(code: 1, message: "the group transaction was rolled back")))
+                        continue
+                    }
+                    do {
+                        try writer.exec("SAVEPOINT step")
+                        let value = try await pending.body(db)
+                        try writer.exec("RELEASE step")
+                        results.append(.success(value))
+                    } catch {
+                        try? writer.exec("ROLLBACK TO step")
+                        try? writer.exec("RELEASE step")
+                        results.append(.failure(error))
+                    }
+                }
+                do {
+                    guard writer.inTransaction else { throw SQLiteDirectError(code: 1, message: "the group transaction was rolled back") }
                     try writer.exec("COMMIT")
-                    return result
                 } catch {
                     try? writer.exec("ROLLBACK")
-                    throw error
+                    for pending in batch { pending.continuation.resume(throwing: error) }
+                    return
                 }
+                for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
             }
         }
     }

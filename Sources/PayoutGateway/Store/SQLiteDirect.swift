@@ -46,6 +46,9 @@ final class SQLiteHandle: @unchecked Sendable {
         sqlite_nio_sqlite3_close_v2(raw)
     }
 
+    /// Whether a transaction is open (SQLite rolls one back by itself after some errors: I/O, full disk, memory).
+    var inTransaction: Bool { !closed && sqlite_nio_sqlite3_get_autocommit(raw) == 0 }
+
     /// Runs SQL without binds or rows (BEGIN, COMMIT, PRAGMA …), through the statement cache.
     func exec(_ sql: String) throws {
         try run(sql, binds: []) { _ in }
