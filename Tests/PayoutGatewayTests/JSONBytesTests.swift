@@ -49,4 +49,19 @@ struct JSONBytesTests {
         let fine = String(repeating: "[", count: JSONValue.maxDepth) + String(repeating: "]", count: JSONValue.maxDepth)
         #expect(throws: Never.self) { try JSONValue.parse(fine) }
     }
+
+    @Test("a stored routing decision reads back the same through the byte parser")
+    func routeDecision() throws {
+        let decisions = [
+            RouteDecision(routeID: "card-usd", strategy: "ordered", candidates: ["a", "b"], skipped: ["c": "breaker open"], failover: false),
+            RouteDecision(routeID: nil, strategy: nil, candidates: [], skipped: [:], failover: nil),
+        ]
+        for decision in decisions {
+            let text = JSONCoding.encodeString(decision)
+            #expect(RouteDecision.parse(text) == decision)
+            #expect(try JSONCoding.decode(RouteDecision.self, from: text) == decision)
+        }
+        #expect(RouteDecision.parse("{}") == nil)
+        #expect(RouteDecision.parse("not json") == nil)
+    }
 }

@@ -44,7 +44,7 @@ public struct PayoutEngine: Service {
     /// The provider a step will call: the current attempt's, or the first candidate of the route.
     static func providerKey(_ payout: PayoutRecord) -> String {
         if let provider = payout.providerId { return provider }
-        let decision = payout.decision.flatMap { try? JSONCoding.decode(RouteDecision.self, from: $0) }
+        let decision = payout.decision.flatMap(RouteDecision.parse)
         return decision?.candidates.first ?? "-"
     }
 }

@@ -190,7 +190,7 @@ public struct PayoutLifecycle: Sendable {
 
     /// Starts an attempt at the first untried, configured, healthy candidate, or ends the payout when none is left.
     mutating func startNextAttempt(_ context: LifecycleContext) -> Action {
-        let decision = payout.decision.flatMap { try? JSONCoding.decode(RouteDecision.self, from: $0) }
+        let decision = payout.decision.flatMap(RouteDecision.parse)
         let tried = Set(attempts.map(\.providerId))
         // Rule: the next provider is tried only when every send to the previous one got a definite "not created".
         let mayFailOver = attempts.isEmpty || decision?.failover != false
@@ -660,7 +660,7 @@ public struct PayoutLifecycle: Sendable {
     }
 
     func hasOtherCandidate(_ context: LifecycleContext) -> Bool {
-        let decision = payout.decision.flatMap { try? JSONCoding.decode(RouteDecision.self, from: $0) }
+        let decision = payout.decision.flatMap(RouteDecision.parse)
         guard decision?.failover != false else { return false }
         let tried = Set(attempts.map(\.providerId))
         return decision?.candidates.contains(where: { !tried.contains($0) && context.providers[$0] != nil }) ?? false

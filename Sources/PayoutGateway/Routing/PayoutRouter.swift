@@ -13,6 +13,17 @@ public struct RouteDecision: Sendable, Codable, Hashable {
         case routeID = "route_id"
         case strategy, candidates, skipped, failover
     }
+
+    /// Reads a stored decision through the byte parser (the engine reads one on every step).
+    public static func parse(_ text: String) -> RouteDecision? {
+        guard let tree = try? JSONValue.parse(text), let object = tree.objectValue,
+              let candidates = object["candidates"]?.arrayValue?.compactMap(\.stringValue)
+        else { return nil }
+        return RouteDecision(
+            routeID: object["route_id"]?.stringValue, strategy: object["strategy"]?.stringValue, candidates: candidates,
+            skipped: object["skipped"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
+            failover: { if case .bool(let value)? = object["failover"] { return value } else { return nil } }())
+    }
 }
 
 /// Why no provider can take a payout.

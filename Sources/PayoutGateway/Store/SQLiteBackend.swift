@@ -33,6 +33,8 @@ public final class SQLiteBackend: SQLBackend {
         try writer.exec("PRAGMA journal_mode = WAL")
         try writer.exec("PRAGMA synchronous = FULL")
         try writer.exec("PRAGMA foreign_keys = ON")
+        // Savepoints of a group commit journal in memory, not in a temporary file.
+        try writer.exec("PRAGMA temp_store = MEMORY")
         var pool: [SQLiteHandle] = []
         for _ in 0..<max(readers, 1) {
             let reader = try SQLiteHandle(path: path, readOnly: false)
@@ -108,6 +110,8 @@ public final class SQLiteBackend: SQLBackend {
                     for pending in batch { pending.continuation.resume(throwing: error) }
                     return
                 }
+                // A batch of one needs no savepoint: its failure rolls the whole transaction back.
+                let alone = batch.count == 1
                 for pending in batch {
                     // SQLite ended the transaction by itself after an error: nothing of this batch may commit.
                     guard writer.inTransaction else {
@@ -115,11 +119,16 @@ public final class SQLiteBackend: SQLBackend {
                         continue
                     }
                     do {
-                        try writer.exec("SAVEPOINT step")
+                        if !alone { try writer.exec("SAVEPOINT step") }
                         let value = try await pending.body(db)
-                        try writer.exec("RELEASE step")
+                        if !alone { try writer.exec("RELEASE step") }
                         results.append(.success(value))
                     } catch {
+                        if alone {
+                            try? writer.exec("ROLLBACK")
+                            pending.continuation.resume(throwing: error)
+                            return
+                        }
                         try? writer.exec("ROLLBACK TO step")
                         try? writer.exec("RELEASE step")
                         results.append(.failure(error))
