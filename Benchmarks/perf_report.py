@@ -25,6 +25,8 @@ def ratio(a, b):
 
 
 print()
+print("Rates count 2xx answers only.")
+print()
 print("| row | gateway | baseline | ratio | gateway p50 / p99 ms | baseline p50 / p99 ms |")
 print("|---|---:|---:|---:|---:|---:|")
 rows = [
@@ -40,7 +42,8 @@ rows = [
 for title, gateway, baseline in rows:
     if gateway not in runs:
         continue
-    g, b = median(gateway, "rps"), median(baseline, "rps")
+    g = median(gateway, "ok_rps") if median(gateway, "ok_rps") is not None else median(gateway, "rps")
+    b = median(baseline, "ok_rps") if median(baseline, "ok_rps") is not None else median(baseline, "rps")
     print(f"| {title} | {fmt(g)} | {fmt(b)} | {ratio(g, b)} | "
           f"{fmt(median(gateway, 'p50_ms'), 2)} / {fmt(median(gateway, 'p99_ms'), 2)} | "
           f"{fmt(median(baseline, 'p50_ms'), 2)} / {fmt(median(baseline, 'p99_ms'), 2)} |")

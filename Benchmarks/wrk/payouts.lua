@@ -5,7 +5,7 @@
 --   MODE get:    GET PATH/<id> for ids cycled from the files ARG-*.ids (PATH may end in ?filter[reference_id]=, then
 --                the references are used instead of ids)
 --   DELAY_MS     pause per request and connection (a steady rate of about connections × 1000 / DELAY_MS)
--- Prints one line: RESULT requests=… rps=… p50_ms=… p90_ms=… p99_ms=… max_ms=… bad=… statuses=201:n,…
+-- Prints one line: RESULT requests=… rps=… ok_rps=… (2xx answers only) p50_ms=… p90_ms=… p99_ms=… max_ms=… bad=… statuses=201:n,…
 local threads = {}
 local counter_tid = 0
 
@@ -83,19 +83,19 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-   local total, bad, list = {}, 0, {}
+   local total, bad, good, list = {}, 0, 0, {}
    for _, t in ipairs(threads) do
       for k, v in pairs(t:get("statuses")) do total[k] = (total[k] or 0) + v end
    end
    for k, v in pairs(total) do
       table.insert(list, k .. ":" .. v)
-      if k >= 300 then bad = bad + v end
+      if k >= 300 then bad = bad + v else good = good + v end
    end
    table.sort(list)
    local seconds = summary.duration / 1e6
    io.write(string.format(
-      "RESULT requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f bad=%d socket_errors=%d statuses=%s\n",
-      summary.requests, seconds, summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+      "RESULT requests=%d seconds=%.2f rps=%.1f ok_rps=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f bad=%d socket_errors=%d statuses=%s\n",
+      summary.requests, seconds, summary.requests / seconds, good / seconds, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
       latency:percentile(99) / 1000, latency.max / 1000, bad,
       summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
       table.concat(list, ",")))

@@ -87,4 +87,16 @@ struct BacklogTests {
         final.nextActionAt = nil
         #expect(try await store.commit(PayoutStepCommit(payout: final), owner: "test"))
     }
+
+    @Test("with no bound (PAYOUT_GATEWAY_MAX_BACKLOG=0) the gateway runs and creates; the monitor does not end the service group")
+    func noBoundKeepsRunning() async throws {
+        var configuration = try await TestGateway.configuration()
+        configuration.engine.maxBacklog = 0
+        try await TestGateway.withGateway(configuration) { app, client in
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await client.isServing(instance: app.instanceID))
+            let answer = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(autoProcess: true))
+            #expect(answer.status == 201)
+        }
+    }
 }

@@ -69,7 +69,11 @@ struct BacklogMonitor: Service {
     let logger: Logger
 
     func run() async throws {
-        guard gate.limit > 0 else { return }
+        // A service that returns ends the whole group: with no bound, wait for the shutdown instead.
+        guard gate.limit > 0 else {
+            try? await gracefulShutdown()
+            return
+        }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let before = gate.createdSinceCount
             if let count = try? await store.countBacklog() {
