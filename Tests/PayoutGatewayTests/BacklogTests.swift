@@ -100,3 +100,29 @@ struct BacklogTests {
         }
     }
 }
+
+@Suite("Merchant authentication cache")
+struct MerchantAuthCacheTests {
+    @Test("a verified header is served from memory until its time is up; a wrong key is never kept")
+    func cache() async throws {
+        try await RouterLevelTests.withFront { base in
+            let cache = MerchantAuthCache(ttlMillis: 60_000)
+            let front = { var front = base; front.authCache = cache; return front }()
+            let app = Application(router: buildRouter(front))
+            let good = TestGateway.demoAuth[.authorization] ?? ""
+            try await app.test(.router) { client in
+                var wrong = TestGateway.demoAuth
+                wrong[.authorization] = "Basic " + Data("coma_DemoMerchant000001:not-the-key".utf8).base64EncodedString()
+                try await client.execute(uri: "/api/payout-invoices", method: .get, headers: wrong) { #expect($0.status == .unauthorized) }
+                #expect(cache.merchant(for: wrong[.authorization] ?? "", nowMillis: Clock.nowMillis()) == nil)
+                try await client.execute(uri: "/api/payout-invoices", method: .get, headers: TestGateway.demoAuth) { #expect($0.status == .ok) }
+            }
+            let now = Clock.nowMillis()
+            #expect(cache.merchant(for: good, nowMillis: now)?.id == GatewayConfiguration.DemoMerchant().accountID)
+            #expect(cache.merchant(for: good, nowMillis: now + 60_001) == nil)
+            let off = MerchantAuthCache(ttlMillis: 0)
+            off.remember(try #require(try await front.store.merchant(id: GatewayConfiguration.DemoMerchant().accountID)), for: good, nowMillis: now)
+            #expect(off.merchant(for: good, nowMillis: now) == nil)
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// What the merchant-facing handlers share.
 struct FrontServices: Sendable {
@@ -16,9 +17,16 @@ struct FrontServices: Sendable {
 
     static let maxBodyBytes = 64 * 1024
 
+    /// Recently verified credentials (a few seconds), so that a merchant's stream of requests does not read and hash
+    /// its key on every one.
+    var authCache = MerchantAuthCache(ttlMillis: 5_000)
+
     /// HTTP Basic: merchant account id and API key (only its hash is stored).
     func authenticate(_ request: Request) async throws -> MerchantRecord {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
+        let now = Clock.nowMillis()
+        if let merchant = authCache.merchant(for: header, nowMillis: now) { return merchant }
+        guard header.lowercased().hasPrefix("basic "),
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
         else { throw APIError.unauthorized }
@@ -27,6 +35,7 @@ struct FrontServices: Sendable {
         guard accountID.count <= 64, apiKey.count <= 256, let merchant = try await store.merchant(id: accountID),
               Digest.constantTimeEquals(merchant.apiKeyHash, Digest.sha256Hex(apiKey))
         else { throw APIError.unauthorized }
+        authCache.remember(merchant, for: header, nowMillis: now)
         return merchant
     }
 
@@ -56,9 +65,40 @@ struct FrontServices: Sendable {
     }
 
     func document(_ payout: PayoutRecord) async throws -> JSONValue {
-        let attempts = try await store.attempts(payoutId: payout.id)
-        let webhooks = try await store.webhooks(payoutId: payout.id)
+        let (attempts, webhooks) = try await store.history(payoutId: payout.id)
         return InvoiceDocument.single(payout, attempts: attempts, webhooks: webhooks)
+    }
+}
+
+/// Verified `Authorization` header values and their merchant, each for `ttlMillis` (only successes are kept; at most
+/// 10,000 entries). The header holds the key itself, so entries live in memory only and never reach a log.
+final class MerchantAuthCache: Sendable {
+    let ttlMillis: Int64
+    private let entries = Mutex<[String: (merchant: MerchantRecord, expiresAt: Int64)]>([:])
+
+    init(ttlMillis: Int64) {
+        self.ttlMillis = ttlMillis
+    }
+
+    func merchant(for header: String, nowMillis: Int64) -> MerchantRecord? {
+        guard ttlMillis > 0 else { return nil }
+        return entries.withLock { entries in
+            guard let entry = entries[header] else { return nil }
+            guard entry.expiresAt > nowMillis else {
+                entries[header] = nil
+                return nil
+            }
+            return entry.merchant
+        }
+    }
+
+    func remember(_ merchant: MerchantRecord, for header: String, nowMillis: Int64) {
+        guard ttlMillis > 0 else { return }
+        entries.withLock { entries in
+            if entries.count >= 10_000 { entries = entries.filter { $0.value.expiresAt > nowMillis } }
+            if entries.count >= 10_000 { entries.removeAll() }
+            entries[header] = (merchant, nowMillis + ttlMillis)
+        }
     }
 }
 

@@ -68,6 +68,8 @@ public protocol PayoutStore: EngineStore {
     /// Marks a payout for processing (the dialect's `/process`) and makes it due now.
     func requestProcessing(id: String, merchantId: String, nowMs: Int64) async throws -> PayoutRecord?
     func events(payoutId: String) async throws -> [PayoutEventRecord]
+    /// A payout's attempts and webhooks, read together (one session).
+    func history(payoutId: String) async throws -> (attempts: [AttemptRecord], webhooks: [WebhookRecord])
 
     func attempt(providerId: String, reference: String) async throws -> AttemptRecord?
     func attempt(providerId: String, providerPayoutId: String) async throws -> AttemptRecord?

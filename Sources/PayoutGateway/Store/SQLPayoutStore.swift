@@ -318,6 +318,16 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
+    public func history(payoutId: String) async throws -> (attempts: [AttemptRecord], webhooks: [WebhookRecord]) {
+        try await backend.read { db in
+            let attempts = try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: payoutId) ORDER BY number")
+                .all(decoding: AttemptRecord.self, with: Self.decoder)
+            let webhooks = try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: payoutId) ORDER BY id")
+                .all(decoding: WebhookRecord.self, with: Self.decoder)
+            return (attempts, webhooks)
+        }
+    }
+
     public func webhooks(payoutId: String) async throws -> [WebhookRecord] {
         try await backend.read { db in
             try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: payoutId) ORDER BY id")
