@@ -64,4 +64,15 @@ struct JSONBytesTests {
         #expect(RouteDecision.parse("{}") == nil)
         #expect(RouteDecision.parse("not json") == nil)
     }
+
+    @Test("provider redirect URLs become absolute against the provider's base URL; other schemes are dropped")
+    func redirectURLs() {
+        let base = "http://127.0.0.1:9090/cardzo/paynet"
+        #expect(RedirectURL.absolute("/cardzo/paynet/receiver-form/7000001", base: base) == "http://127.0.0.1:9090/cardzo/paynet/receiver-form/7000001")
+        #expect(RedirectURL.absolute("receiver-form/7", base: base) == "http://127.0.0.1:9090/cardzo/paynet/receiver-form/7")
+        #expect(RedirectURL.absolute("https://bank.example/3ds?x=1", base: base) == "https://bank.example/3ds?x=1")
+        #expect(RedirectURL.absolute("javascript:alert(1)", base: base) == nil)
+        #expect(RedirectURL.absolute("", base: base) == nil)
+        #expect(RedirectURL.absolute("ftp://files.example/x", base: base) == nil)
+    }
 }

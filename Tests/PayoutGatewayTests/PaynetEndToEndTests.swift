@@ -143,10 +143,13 @@ struct PaynetEndToEndTests {
                 redirect = try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]?["gateway"]?["redirect_url"]?.stringValue
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let path = try #require(redirect)
-            #expect(path.contains("receiver-form"))
+            // Absolute, resolved against the provider's base URL: a receiver can open it as it is.
+            let url = try #require(redirect)
             let sandboxBase = "http://127.0.0.1:\(try #require(app.sandboxPort))"
-            let form = try await GatewayClient(base: sandboxBase).execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"])
+            #expect(url.hasPrefix(sandboxBase + "/"))
+            #expect(url.contains("receiver-form"))
+            let form = try await GatewayClient(base: sandboxBase).execute(
+                uri: String(url.dropFirst(sandboxBase.count)), method: .post, headers: [.contentType: "application/x-www-form-urlencoded"])
             #expect(form.status == .ok)
             #expect(try await client.waitForStatus(id, ["processed"])["status"] == "processed")
         }

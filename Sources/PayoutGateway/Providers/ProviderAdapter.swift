@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the gateway asks a provider to pay out.
 public struct ProviderPayoutRequest: Sendable {
     /// Our reference at this provider (stored before the request leaves; stable across retries).
@@ -68,6 +70,49 @@ public struct ProviderSnapshot: Sendable, Hashable {
     }
 }
 
+/// A provider's redirect URL as merchants get it: absolute, resolved against the provider's base URL (a v4
+/// `redirect-to` may be a path), and only `http`/`https` (anything else, `javascript:` included, is dropped).
+public enum RedirectURL {
+    public static func absolute(_ value: String, base: String) -> String? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 2_048 else { return nil }
+        let resolved: URL?
+        if let url = URL(string: trimmed), url.scheme != nil {
+            resolved = url
+        } else {
+            let directory = base.hasSuffix("/") ? base : base + "/"
+            resolved = URL(string: trimmed, relativeTo: URL(string: directory))?.absoluteURL
+        }
+        guard let url = resolved, let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host?.isEmpty == false
+        else { return nil }
+        return url.absoluteString
+    }
+}
+
+extension ProviderSnapshot {
+    /// The same snapshot with its redirect URL absolute (or none).
+    func resolvingRedirect(against base: String) -> ProviderSnapshot {
+        var copy = self
+        copy.redirectURL = redirectURL.flatMap { RedirectURL.absolute($0, base: base) }
+        return copy
+    }
+}
+
+extension SubmitOutcome {
+    func resolvingRedirect(against base: String) -> SubmitOutcome {
+        if case .accepted(let snapshot) = self { return .accepted(snapshot.resolvingRedirect(against: base)) }
+        return self
+    }
+}
+
+extension LookupOutcome {
+    func resolvingRedirect(against base: String) -> LookupOutcome {
+        if case .found(let snapshot) = self { return .found(snapshot.resolvingRedirect(against: base)) }
+        return self
+    }
+}
+
 /// How a create (or confirming) call ended, classified by the providers' own directives.
 public enum SubmitOutcome: Sendable, Hashable {
     /// The provider has it.
@@ -94,6 +139,8 @@ public enum LookupOutcome: Sendable, Hashable {
 /// A provider of one dialect, reached over HTTP. Implementations never log secrets or clear card numbers.
 public protocol ProviderAdapter: Sendable {
     var id: String { get }
+    /// Where the provider's API lives; relative URLs it answers with (v4 `redirect-to`) resolve against it.
+    var baseURL: String { get }
     /// Whether a payout needs a second, confirming call (JSON:API `process`, v4 `payout-pay`) to be paid.
     var needsConfirmation: Bool { get }
     func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome

@@ -181,6 +181,7 @@ struct ModelProvider {
 /// The adapter the simulation registers for each provider: the engine only reads `needsConfirmation` from it; the
 /// simulation delivers calls to the ``ModelProvider`` itself, so that it can interleave them.
 struct SimulatedAdapter: ProviderAdapter {
+    var baseURL: String { "http://simulated.invalid" }
     let id: String
     let needsConfirmation: Bool
     func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome { .notSent(reason: "simulated") }

@@ -6,7 +6,7 @@ import NIOHTTP1
 /// payout-pay, status through `/api/v2/status` (SHA-1 control) or `/api/v4/status` (OAuth).
 public struct PaynetV4Adapter: ProviderAdapter {
     public let id: String
-    let baseURL: String
+    public let baseURL: String
     let login: String
     let controlKey: Secret
     let privateKeyPEM: Secret?
