@@ -4,7 +4,8 @@
 #   Benchmarks/perf.sh            # release build, 20 s per run, 3 interleaved repetitions, a 5,000-payout burst
 #   Benchmarks/perf.sh --small    # 3 s runs, 1 repetition, a 300-payout burst: proves the script works (CI)
 #
-# Needs wrk, nginx and sqlite3 (apt). Settings by environment: BIN (a built payout-gateway; default: build the
+# Needs wrk, nginx and sqlite3 (apt). Settings by environment: ROWS (any of "create read burst postgres"; default
+# all, postgres only with POSTGRES_URL), BIN (a built payout-gateway; default: build the
 # release binary), DURATION, REPS, BURST, POSTGRES_URL (adds the two-instances-on-PostgreSQL row), KEEP=1 (keep the
 # work directory). Baselines: the standalone sandbox's own create (direct integration) and nginx `proxy_pass` to
 # the sandbox (reads). The gateway runs at log level warning. Figures are medians over REPS; ratios are
@@ -159,11 +160,13 @@ wait_drained() { # db seconds
   done
 }
 
-echo "perf.sh: DURATION=$DURATION REPS=$REPS BURST=$BURST binary=$BIN" >&2
+ROWS=${ROWS:-create read burst postgres}
+wants() { [[ " $ROWS " == *" $1 "* ]]; }
+echo "perf.sh: ROWS=\"$ROWS\" DURATION=$DURATION REPS=$REPS BURST=$BURST binary=$BIN" >&2
 start_sandbox
 
 # 1. Creates at 1, 16 and 64 connections, and a steady ~1,000 creates/s (16 connections, 16 ms apart).
-for rep in $(seq 1 "$REPS"); do
+wants create && for rep in $(seq 1 "$REPS"); do
   for c in 1 16 64; do
     start_gateway demo
     wrk_run "create-gateway-c$c" "$c" "http://127.0.0.1:$gw_port" -- create /api/payout-invoices "$demo_auth" "$work/g$rep$c"
@@ -181,6 +184,7 @@ done
 # 2. Reads at 16 connections: the gateway from its store vs nginx proxy_pass to the sandbox; and the gateway's reads
 #    beside 8 connections creating.
 stop "$sb_pid"; start_sandbox; start_nginx
+if wants read; then
 start_gateway demo
 burst "http://127.0.0.1:$gw_port" /api/payout-invoices "$demo_auth" "$work/rg" "$STORED" >&2
 burst "http://127.0.0.1:$ng_port" /payelata/api/payout-invoices "$sb_auth" "$work/rs" "$STORED" >&2
@@ -197,10 +201,11 @@ sleep 0.5
 wrk_run "read-id-beside-writes-c8" 8 "http://127.0.0.1:$gw_port" -- get /api/payout-invoices "$demo_auth" "$work/rg"
 wait "$writer" || true
 stop "$gw_pid"
+fi
 
 # 3. The engine: a burst of BURST creates (64 connections, each with a webhook to nginx) against the standalone
 #    sandbox, then until every payout is final and every webhook delivered; gateway CPU per payout.
-for rep in $(seq 1 "$REPS"); do
+wants burst && for rep in $(seq 1 "$REPS"); do
   start_gateway external
   ticks0=$(cpu_ticks "$gw_pid")
   t0=$(date +%s.%N)
@@ -226,22 +231,29 @@ done
 stop_nginx
 
 # 4. Two instances on one PostgreSQL database (optional): creates at 2 × 32 connections vs the sandbox at 64.
-if [ -n "${POSTGRES_URL:-}" ]; then
+if [ -n "${POSTGRES_URL:-}" ] && wants postgres; then
   for rep in $(seq 1 "$REPS"); do
     start_gateway external "$POSTGRES_URL"; first=$gw_pid; first_port=$gw_port; first_auth=$gw_auth
     # The second instance serves the first one's merchant (one store); its own merchant goes unused.
     start_gateway external "$POSTGRES_URL"; second=$gw_pid
     wrk -t1 -c32 -d"$DURATION" -s "$lua" "http://127.0.0.1:$first_port" -- create /api/payout-invoices "$first_auth" "$work/p1$rep" \
       | grep RESULT >"$work/pg-first" &
+    pg_first=$!
     wrk -t1 -c32 -d"$DURATION" -s "$lua" "http://127.0.0.1:$gw_port" -- create /api/payout-invoices "$first_auth" "$work/p2$rep" \
       | grep RESULT >"$work/pg-second"
-    wait
+    wait "$pg_first"
     python3 - "$work/pg-first" "$work/pg-second" <<'PY' | tee -a "$work/results" >&2
 import re, sys
 rps = sum(float(re.search(r"ok_rps=([0-9.]+)", open(p).read()).group(1)) for p in sys.argv[1:])
 print(f"create-postgres2-c64 rps={rps:.1f} ok_rps={rps:.1f}")
 PY
     stop "$first"; stop "$second"
+    # The baseline in the same run, unless the create rows measured it.
+    if ! wants create; then
+      stop "$sb_pid"; start_sandbox
+      wrk_run "create-sandbox-c64" 64 "http://127.0.0.1:$sb_port" -- create /payelata/api/payout-invoices "$sb_auth" "$work/sp$rep"
+      stop "$sb_pid"; start_sandbox
+    fi
   done
 fi
 stop "$sb_pid"
