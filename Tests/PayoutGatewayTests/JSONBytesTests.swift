@@ -76,3 +76,39 @@ struct JSONBytesTests {
         #expect(RedirectURL.absolute("ftp://files.example/x", base: base) == nil)
     }
 }
+
+@Suite("Provider texts masked at the edge")
+struct ProviderTextMaskingTests {
+    @Test("card and account numbers in free text are masked; short numbers and words stay")
+    func maskText() {
+        #expect(Masking.maskText("card 5123817234060000 declined") == "card 512381******0000 declined")
+        #expect(Masking.maskText("pan 5123 8172 3406 0000 refused") == "pan 512381******0000 refused")
+        #expect(Masking.maskText("account 40817810099910004312 blocked") == "account ****************4312 blocked")
+        #expect(Masking.maskText("error 422: amount 10.13 over limit 5000") == "error 422: amount 10.13 over limit 5000")
+        #expect(Masking.maskText("5123817234060000") == "512381******0000")
+        #expect(!Masking.maskText("x-5123817234060000-y").contains("5123817234060000"))
+    }
+
+    @Test("every text of a provider's answer is masked before the lifecycle sees it; the redirect becomes absolute")
+    func outcomes() {
+        let echo = "card 5123817234060000 is blocked"
+        let snapshot = ProviderSnapshot(
+            providerPayoutID: "1", rawStatus: "declined/" + echo, outcome: .failed, merchantStatus: .processFailed,
+            resolution: echo, redirectURL: "/form/1")
+        let base = "http://127.0.0.1:9/prov"
+        let outcomes: [SubmitOutcome] = [
+            .accepted(snapshot), .rejected(reason: echo), .ambiguous(reason: echo, retryAfterMillis: 5), .notSent(reason: echo),
+        ]
+        for outcome in outcomes {
+            let kept = outcome.fromProvider(base: base)
+            #expect(!"\(kept)".contains("5123817234060000"))
+            #expect("\(kept)".contains("512381******0000"))
+        }
+        if case .accepted(let kept) = SubmitOutcome.accepted(snapshot).fromProvider(base: base) {
+            #expect(kept.redirectURL == "http://127.0.0.1:9/form/1")  // an absolute path keeps the host only
+        }
+        for outcome in [LookupOutcome.found(snapshot), .failed(reason: echo)] {
+            #expect(!"\(outcome.fromProvider(base: base))".contains("5123817234060000"))
+        }
+    }
+}

@@ -83,19 +83,19 @@ struct PayoutStepper: Sendable {
         switch pending.call {
         case .create:
             guard let request = pending.request else { return .create(.notSent(reason: "no request")) }
-            let outcome = await adapter.submit(request).resolvingRedirect(against: adapter.baseURL)
+            let outcome = await adapter.submit(request).fromProvider(base: adapter.baseURL)
             recordHealth(adapter.id, outcome)
             GatewayMetrics.providerCall(adapter.id, call: "submit", outcome: Self.kind(outcome))
             return .create(outcome)
         case .confirm(_, let reference, let providerPayoutID):
             let outcome = await adapter.confirm(reference: reference, providerPayoutID: providerPayoutID, currency: currency)
-                .resolvingRedirect(against: adapter.baseURL)
+                .fromProvider(base: adapter.baseURL)
             recordHealth(adapter.id, outcome)
             GatewayMetrics.providerCall(adapter.id, call: "confirm", outcome: Self.kind(outcome))
             return .confirm(outcome)
         case .lookup(_, let reference, let providerPayoutID):
             let outcome = await adapter.lookup(reference: reference, providerPayoutID: providerPayoutID, currency: currency)
-                .resolvingRedirect(against: adapter.baseURL)
+                .fromProvider(base: adapter.baseURL)
             recordHealth(adapter.id, outcome)
             return .lookup(outcome)
         }

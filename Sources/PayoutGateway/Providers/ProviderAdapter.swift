@@ -99,10 +99,31 @@ extension ProviderSnapshot {
     }
 }
 
+extension ProviderSnapshot {
+    /// The provider's texts with card and account numbers masked (before anything stores, returns or sends them).
+    func maskingTexts() -> ProviderSnapshot {
+        var copy = self
+        copy.rawStatus = Masking.maskText(rawStatus)
+        copy.resolution = resolution.map(Masking.maskText)
+        return copy
+    }
+}
+
 extension SubmitOutcome {
     func resolvingRedirect(against base: String) -> SubmitOutcome {
         if case .accepted(let snapshot) = self { return .accepted(snapshot.resolvingRedirect(against: base)) }
         return self
+    }
+
+    /// What the gateway keeps of a provider's answer: redirect absolute, texts masked.
+    func fromProvider(base: String) -> SubmitOutcome {
+        switch resolvingRedirect(against: base) {
+        case .accepted(let snapshot): return .accepted(snapshot.maskingTexts())
+        case .rejected(let reason): return .rejected(reason: Masking.maskText(reason))
+        case .ambiguous(let reason, let retryAfter): return .ambiguous(reason: Masking.maskText(reason), retryAfterMillis: retryAfter)
+        case .notSent(let reason): return .notSent(reason: Masking.maskText(reason))
+        case .duplicate: return .duplicate
+        }
     }
 }
 
@@ -110,6 +131,15 @@ extension LookupOutcome {
     func resolvingRedirect(against base: String) -> LookupOutcome {
         if case .found(let snapshot) = self { return .found(snapshot.resolvingRedirect(against: base)) }
         return self
+    }
+
+    /// What the gateway keeps of a provider's answer: redirect absolute, texts masked.
+    func fromProvider(base: String) -> LookupOutcome {
+        switch resolvingRedirect(against: base) {
+        case .found(let snapshot): return .found(snapshot.maskingTexts())
+        case .failed(let reason): return .failed(reason: Masking.maskText(reason))
+        case .absent: return .absent
+        }
     }
 }
 

@@ -14,6 +14,42 @@ public enum Masking {
         return String(repeating: "*", count: compact.count)
     }
 
+    /// Masks card and account numbers inside free text (a provider's error message that echoes the destination):
+    /// every run of 9 or more digits, single spaces or dashes between them allowed, is masked like a value.
+    public static func maskText(_ text: String) -> String {
+        let characters = Array(text)
+        var out = ""
+        var index = 0
+        while index < characters.count {
+            guard characters[index].isASCII, characters[index].isNumber else {
+                out.append(characters[index])
+                index += 1
+                continue
+            }
+            // The longest run of digits with single separators between them.
+            var end = index
+            var last = index
+            var digits = 0
+            while end < characters.count {
+                let character = characters[end]
+                if character.isASCII, character.isNumber {
+                    digits += 1
+                    last = end
+                    end += 1
+                } else if (character == " " || character == "-"), end + 1 < characters.count, characters[end + 1].isASCII,
+                          characters[end + 1].isNumber {
+                    end += 1
+                } else {
+                    break
+                }
+            }
+            let run = String(characters[index...last])
+            out += digits >= 9 ? mask(run) : run
+            index = last + 1
+        }
+        return out
+    }
+
     /// Whether a destination field holds a number that must be masked.
     public static func isSensitive(key: String, value: String) -> Bool {
         let tokens = Set(key.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init))
