@@ -109,8 +109,6 @@ final class JSONAPISandboxState: Sendable {
         var callbackMode = SandboxCallbackMode.normal
         var services: [SandboxService]
         var schedule = SandboxSchedule()
-        /// Invoices dropped since `order` was last compacted.
-        var droppedSinceCompaction = 0
 
         /// Stores an invoice and indexes its next due time (always through here, so the clock sees it).
         mutating func save(_ invoice: SandboxInvoice, nowMillis: Int64) {
@@ -121,14 +119,7 @@ final class JSONAPISandboxState: Sendable {
 
         /// Drops finished invoices past the retention. Their references stay taken: a repeat still answers 409.
         mutating func dropExpired(nowMillis: Int64) {
-            let dropped = schedule.expired(nowMillis: nowMillis)
-            guard !dropped.isEmpty else { return }
-            for id in dropped { invoices[id] = nil }
-            droppedSinceCompaction += dropped.count
-            if droppedSinceCompaction > 4_096, droppedSinceCompaction * 2 > order.count {
-                order.removeAll { invoices[$0] == nil }
-                droppedSinceCompaction = 0
-            }
+            schedule.dropExpired(from: &invoices, order: &order, nowMillis: nowMillis)
         }
     }
 

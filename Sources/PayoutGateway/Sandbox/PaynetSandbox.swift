@@ -109,7 +109,6 @@ final class PaynetSandboxState: Sendable {
         var byClientOrderID: [String: [String]] = [:]
         var nextOrderID = 7_000_000
         var schedule = SandboxSchedule()
-        var droppedSinceCompaction = 0
 
         /// Stores an order and indexes its next due time (always through here, so the clock sees it).
         mutating func save(_ order: PaynetOrder, nowMillis: Int64 = Clock.nowMillis()) {
@@ -120,14 +119,7 @@ final class PaynetSandboxState: Sendable {
 
         /// Drops finished orders past the retention; their client order ids stay known (status finds nothing).
         mutating func dropExpired(nowMillis: Int64) {
-            let dropped = schedule.expired(nowMillis: nowMillis)
-            guard !dropped.isEmpty else { return }
-            for id in dropped { orders[id] = nil }
-            droppedSinceCompaction += dropped.count
-            if droppedSinceCompaction > 4_096, droppedSinceCompaction * 2 > order.count {
-                order.removeAll { orders[$0] == nil }
-                droppedSinceCompaction = 0
-            }
+            schedule.dropExpired(from: &orders, order: &order, nowMillis: nowMillis)
         }
     }
 

@@ -17,6 +17,8 @@ struct SandboxSchedule: Sendable {
     private var finished: [(id: String, atMillis: Int64)] = []
     private var finishedHead = 0
     private var finishedIDs: Set<String> = []
+    /// Records dropped since the creation order was last compacted.
+    private var droppedSinceCompaction = 0
 
     /// Records when `id` is next due (nil: nothing scheduled) and whether it is finished.
     mutating func update(_ id: String, dueAtMillis: Int64?, isFinished: Bool, nowMillis: Int64) {
@@ -47,5 +49,18 @@ struct SandboxSchedule: Sendable {
             finishedHead = 0
         }
         return dropped
+    }
+
+    /// Drops the expired finished records from `records`, and compacts `order` (the creation order, for listings)
+    /// once many are gone.
+    mutating func dropExpired<Record>(from records: inout [String: Record], order: inout [String], nowMillis: Int64) {
+        let dropped = expired(nowMillis: nowMillis)
+        guard !dropped.isEmpty else { return }
+        for id in dropped { records[id] = nil }
+        droppedSinceCompaction += dropped.count
+        if droppedSinceCompaction > 4_096, droppedSinceCompaction * 2 > order.count {
+            order.removeAll { records[$0] == nil }
+            droppedSinceCompaction = 0
+        }
     }
 }
