@@ -4,8 +4,9 @@
 #   Benchmarks/perf.sh            # release build, 20 s per run, 3 interleaved repetitions, a 5,000-payout burst
 #   Benchmarks/perf.sh --small    # 3 s runs, 1 repetition, a 300-payout burst: proves the script works (CI)
 #
-# Needs wrk, nginx and sqlite3 (apt). Settings by environment: ROWS (any of "create read burst postgres"; default
-# all, postgres only with POSTGRES_URL), BIN (a built payout-gateway; default: build the
+# Needs wrk, nginx and sqlite3 (apt). Settings by environment: ROWS (any of "create read burst scale memory
+# postgres"; default all, postgres only with POSTGRES_URL), SCALE (stored payouts for the scale row's two points;
+# default "10000 1000000"), MEMORY_SECONDS (the memory row's mixed load; default 600), BIN (a built payout-gateway; default: build the
 # release binary), DURATION, REPS, BURST, POSTGRES_URL (adds the two-instances-on-PostgreSQL row), KEEP=1 (keep the
 # work directory). Baselines: the standalone sandbox's own create (direct integration) and nginx `proxy_pass` to
 # the sandbox (reads). The gateway runs at log level warning. Figures are medians over REPS; ratios are
@@ -19,6 +20,8 @@ DURATION=${DURATION:-$([ $small = 1 ] && echo 3s || echo 20s)}
 REPS=${REPS:-$([ $small = 1 ] && echo 1 || echo 3)}
 BURST=${BURST:-$([ $small = 1 ] && echo 300 || echo 5000)}
 STORED=${STORED:-$([ $small = 1 ] && echo 400 || echo 2000)}   # payouts stored before the read rows
+SCALE=${SCALE:-$([ $small = 1 ] && echo "1000 5000" || echo "10000 1000000")}
+MEMORY_SECONDS=${MEMORY_SECONDS:-$([ $small = 1 ] && echo 10 || echo 600)}
 export PAYOUT_GATEWAY_LOG_LEVEL=warning
 # The create rows measure the front: no backlog bound (a 20 s run creates more payouts than the default bound).
 # The burst row measures the engine; backpressure itself is tested by BacklogTests.
@@ -103,7 +106,7 @@ stop_nginx() { [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/de
 start_gateway() {
   local mode=$1 database=${2:-}
   gw_port=$(free_port)
-  gw_db=$work/gw-$gw_port.sqlite
+  gw_db=${REUSE_DB:-$work/gw-$gw_port.sqlite}
   local routes=$root/routes.json
   if [ "$mode" = external ]; then
     routes=$work/routes-external.json
@@ -160,7 +163,7 @@ wait_drained() { # db seconds
   done
 }
 
-ROWS=${ROWS:-create read burst postgres}
+ROWS=${ROWS:-create read burst scale memory postgres}
 wants() { [[ " $ROWS " == *" $1 "* ]]; }
 echo "perf.sh: ROWS=\"$ROWS\" DURATION=$DURATION REPS=$REPS BURST=$BURST binary=$BIN" >&2
 start_sandbox
@@ -230,7 +233,61 @@ PY
 done
 stop_nginx
 
-# 4. Two instances on one PostgreSQL database (optional): creates at 2 × 32 connections vs the sandbox at 64.
+# 4. Lookups as the store grows: GET by id and by reference at 16 connections with SCALE's first and then its second
+#    count of payouts stored (filler payouts with their attempts and events, copied by seed_payouts.py while the
+#    gateway is stopped); the measured ids are the same at both points.
+if wants scale; then
+  read -r small_count large_count <<<"$SCALE"
+  start_gateway demo
+  scale_db=$gw_db
+  burst "http://127.0.0.1:$gw_port" /api/payout-invoices "$demo_auth" "$work/sc" "$STORED" >&2
+  wait_drained "$scale_db" 600
+  for point in small large; do
+    count=$([ $point = small ] && echo "$small_count" || echo "$large_count")
+    stop "$gw_pid"
+    python3 "$root/Benchmarks/seed_payouts.py" "$scale_db" "$count"
+    REUSE_DB=$scale_db start_gateway demo
+    for rep in $(seq 1 "$REPS"); do
+      wrk_run "scale-$point-id-c16 stored=$count" 16 "http://127.0.0.1:$gw_port" -- get /api/payout-invoices "$demo_auth" "$work/sc"
+      wrk_run "scale-$point-ref-c16 stored=$count" 16 "http://127.0.0.1:$gw_port" -- get "/api/payout-invoices?filter[reference_id]=" "$demo_auth" "$work/sc"
+    done
+  done
+  stop "$gw_pid"
+fi
+
+# 5. The gateway's resident memory through MEMORY_SECONDS of mixed load: ~100 creates/s (4 connections, 40 ms
+#    apart), carried to final by the standalone sandbox (so that the simulator's memory is not counted), beside reads
+#    at 8 connections. RSS sampled every 5 s into rss.txt; the row compares the first minute's last sample (or the
+#    first sample of a short run) with the end.
+if wants memory; then
+  start_gateway external
+  burst "http://127.0.0.1:$gw_port" /api/payout-invoices "$gw_auth" "$work/mm" 200 >&2
+  wrk -t1 -c4 -d"${MEMORY_SECONDS}s" -s "$lua" "http://127.0.0.1:$gw_port" -- create /api/payout-invoices "$gw_auth" "$work/mw" 0 40 \
+    >"$work/memory-writes" &
+  mem_writer=$!
+  wrk -t1 -c8 -d"${MEMORY_SECONDS}s" -s "$lua" "http://127.0.0.1:$gw_port" -- get /api/payout-invoices "$gw_auth" "$work/mm" \
+    >"$work/memory-reads" &
+  mem_reader=$!
+  : >"$work/rss"
+  while kill -0 "$mem_writer" 2>/dev/null; do
+    awk '/VmRSS/ {print $2}' "/proc/$gw_pid/status" >>"$work/rss"
+    sleep 5
+  done
+  wait "$mem_writer" "$mem_reader" || true
+  tr '\n' ' ' <"$work/rss" >&2; echo >&2
+  python3 - "$work/rss" "$work/memory-writes" "$work/memory-reads" "$MEMORY_SECONDS" <<'PY' | tee -a "$work/results" >&2
+import re, sys
+rss = [int(x) / 1024 for x in open(sys.argv[1]).read().split()]
+writes = float(re.search(r"ok_rps=([0-9.]+)", open(sys.argv[2]).read()).group(1))
+reads = float(re.search(r"ok_rps=([0-9.]+)", open(sys.argv[3]).read()).group(1))
+early = rss[min(11, len(rss) - 1)] if int(sys.argv[4]) >= 120 else rss[0]
+print(f"memory seconds={sys.argv[4]} creates_per_s={writes:.1f} reads_per_s={reads:.1f} rss_early_mb={early:.1f} "
+      f"rss_end_mb={rss[-1]:.1f} rss_max_mb={max(rss):.1f} end_over_early={rss[-1] / early:.2f}")
+PY
+  stop "$gw_pid"
+fi
+
+# 6. Two instances on one PostgreSQL database (optional): creates at 2 × 32 connections vs the sandbox at 64.
 if [ -n "${POSTGRES_URL:-}" ] && wants postgres; then
   for rep in $(seq 1 "$REPS"); do
     start_gateway external "$POSTGRES_URL"; first=$gw_pid; first_port=$gw_port; first_auth=$gw_auth

@@ -54,6 +54,23 @@ if "burst" in runs:
     print(f"| median of {len(runs['burst'])} | {fmt(median('burst', 'payouts'), 0)} | {fmt(median('burst', 'send_s'), 2)} | "
           f"{fmt(median('burst', 'final_s'), 2)} | {fmt(median('burst', 'final_over_send'), 2)} | "
           f"{fmt(median('burst', 'finalised_per_s'))} | {fmt(median('burst', 'cpu_ms_per_payout'), 2)} |")
+if "scale-small-id-c16" in runs:
+    print()
+    print("| lookups as the store grows (16 connections) | stored | req/s | p50 / p99 ms | stored | req/s | p50 / p99 ms | large ÷ small |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for kind, title in (("id", "GET by id"), ("ref", "GET by reference")):
+        small, large = f"scale-small-{kind}-c16", f"scale-large-{kind}-c16"
+        s_rps, l_rps = median(small, "ok_rps"), median(large, "ok_rps")
+        print(f"| {title} | {fmt(median(small, 'stored'), 0)} | {fmt(s_rps)} | {fmt(median(small, 'p50_ms'), 2)} / {fmt(median(small, 'p99_ms'), 2)} | "
+              f"{fmt(median(large, 'stored'), 0)} | {fmt(l_rps)} | {fmt(median(large, 'p50_ms'), 2)} / {fmt(median(large, 'p99_ms'), 2)} | "
+              f"{ratio(l_rps, s_rps)} |")
+if "memory" in runs:
+    m = runs["memory"][-1]
+    print()
+    print("| memory under mixed load | seconds | creates/s | reads/s | RSS early MB | RSS end MB | RSS max MB | end ÷ early |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| demo gateway | {fmt(m.get('seconds'), 0)} | {fmt(m.get('creates_per_s'))} | {fmt(m.get('reads_per_s'))} | "
+          f"{fmt(m.get('rss_early_mb'))} | {fmt(m.get('rss_end_mb'))} | {fmt(m.get('rss_max_mb'))} | {fmt(m.get('end_over_early'), 2)} |")
 bad = {label: sum(run.get("bad", 0) + run.get("socket_errors", 0) for run in items) for label, items in runs.items()}
 bad = {k: v for k, v in bad.items() if v}
 print()

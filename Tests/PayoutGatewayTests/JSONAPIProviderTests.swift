@@ -140,8 +140,9 @@ struct JSONAPIProviderTests {
             ])
             let adapter = JSONAPIAdapter(config: config, baseURL: "http://127.0.0.1:\(port)/pp", http: ProviderHTTP(client: HTTPClient.shared), logger: TestGateway.logger)
             let services = try await adapter.fetchServices(pageSize: 2)
-            #expect(services.count == 6)
-            #expect(Set(services.map(\.id)).count == 6)
+            // Five currencies of card, test_usd, and the per-currency card_usd and card_chf.
+            #expect(services.count == 8)
+            #expect(Set(services.map(\.id)).count == 8)
             #expect(services.contains { $0.service == "card" && $0.currency == "JPY" && $0.amountMin == "0.01" })
             let fields = try await adapter.fetchFields(currency: Currency(code: "USD")!, amountMinor: 1000)
             let card = try #require(fields.first { $0.service == "card" })

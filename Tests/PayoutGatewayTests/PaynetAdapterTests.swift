@@ -22,7 +22,7 @@ struct PaynetAdapterTests {
 
     static func request(_ reference: String) -> ProviderPayoutRequest {
         ProviderPayoutRequest(
-            reference: reference, service: "card", currency: Currency(code: "USD")!, amountMinor: 1050,
+            reference: reference, service: "card", gatewayService: "card", currency: Currency(code: "USD")!, amountMinor: 1050,
             fields: ["credit_card_number": "4444333322221111", "card_printed_name": "Ünïcode & Co = 100% + ~"],
             description: "a=b&c", testMode: true, callbackURL: nil, autoProcess: false)
     }
@@ -56,16 +56,16 @@ struct PaynetAdapterTests {
             }
             let wrongControl = try Self.adapter(sandbox, port: port, controlKey: "wrong")
             // A wrong control key breaks the v2 status checksum: the lookup fails, it never reports "absent".
-            guard case .failed = await wrongControl.lookup(reference: "ok-1", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
+            guard case .failed = await wrongControl.lookup(reference: "ok-1", providerPayoutID: nil, service: "card", currency: Currency(code: "USD")!) else {
                 Issue.record("a status lookup with a wrong control key did not fail")
                 return
             }
-            guard case .found(let status) = await good.lookup(reference: "ok-1", providerPayoutID: snapshot.providerPayoutID, currency: Currency(code: "USD")!) else {
+            guard case .found(let status) = await good.lookup(reference: "ok-1", providerPayoutID: snapshot.providerPayoutID, service: "card", currency: Currency(code: "USD")!) else {
                 Issue.record("the status lookup did not find the order")
                 return
             }
             #expect(status.currency == "USD")
-            guard case .absent = await good.lookup(reference: "never-sent", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
+            guard case .absent = await good.lookup(reference: "never-sent", providerPayoutID: nil, service: "card", currency: Currency(code: "USD")!) else {
                 Issue.record("an unknown order was not reported absent")
                 return
             }
@@ -82,11 +82,11 @@ struct PaynetAdapterTests {
                 Issue.record("the USD payout was not accepted")
                 return
             }
-            guard case .found = await adapter.lookup(reference: "scoped-1", providerPayoutID: nil, currency: Currency(code: "USD")!) else {
+            guard case .found = await adapter.lookup(reference: "scoped-1", providerPayoutID: nil, service: "card", currency: Currency(code: "USD")!) else {
                 Issue.record("the USD payout's status was not found on the USD endpoint")
                 return
             }
-            guard case .absent = await adapter.lookup(reference: "scoped-1", providerPayoutID: nil, currency: Currency(code: "EUR")!) else {
+            guard case .absent = await adapter.lookup(reference: "scoped-1", providerPayoutID: nil, service: "card", currency: Currency(code: "EUR")!) else {
                 Issue.record("the sandbox does not scope orders by endpoint")
                 return
             }

@@ -57,6 +57,16 @@ public struct FieldDefinition: Sendable, Codable, Hashable {
     public var regexp: String?
     public var label: [String: String]?
     public var example: String?
+
+    public init(key: String, type: String? = nil, required: Bool? = nil, regexp: String? = nil, label: [String: String]? = nil,
+                example: String? = nil) {
+        self.key = key
+        self.type = type
+        self.required = required
+        self.regexp = regexp
+        self.label = label
+        self.example = example
+    }
 }
 
 /// Which protocol a provider speaks.
@@ -114,18 +124,63 @@ public enum RouteStrategy: String, Sendable, Codable, Hashable {
     case lowestFee = "lowest_fee"
 }
 
-/// How one provider serves one gateway service.
+/// How one provider serves one gateway service: one set of terms for every currency, and optionally terms of
+/// its own per currency (`by_currency`), since providers name and limit their services per currency
+/// (`card_usd`, `card_chf` …) and may limit one endpoint only.
 public struct ProviderServiceDefinition: Sendable, Codable {
     /// The provider's own service code (JSON:API) — defaults to the gateway's code.
     public var code: String?
+    /// The currencies this provider pays out for the service (default: the keys of `by_currency` when given, else
+    /// every currency of the gateway service).
     public var currencies: [String]?
     public var amountMin: JSONValue?
     public var amountMax: JSONValue?
     /// Gateway field key → provider field key.
     public var fieldMap: [String: String]?
+    /// Currency → what differs in that currency; anything not given there comes from the fields above.
+    public var byCurrency: [String: ProviderCurrencyTermsDefinition]?
+
+    public init(code: String? = nil, currencies: [String]? = nil, amountMin: JSONValue? = nil, amountMax: JSONValue? = nil,
+                fieldMap: [String: String]? = nil, byCurrency: [String: ProviderCurrencyTermsDefinition]? = nil) {
+        self.code = code
+        self.currencies = currencies
+        self.amountMin = amountMin
+        self.amountMax = amountMax
+        self.fieldMap = fieldMap
+        self.byCurrency = byCurrency
+    }
 
     enum CodingKeys: String, CodingKey {
         case code, currencies
+        case amountMin = "amount_min"
+        case amountMax = "amount_max"
+        case fieldMap = "field_map"
+        case byCurrency = "by_currency"
+    }
+}
+
+/// One currency's own terms of a provider service (`by_currency.USD`).
+public struct ProviderCurrencyTermsDefinition: Sendable, Codable {
+    public var code: String?
+    public var amountMin: JSONValue?
+    public var amountMax: JSONValue?
+    /// Merged over the service's `field_map` (these entries win).
+    public var fieldMap: [String: String]?
+    /// The provider's entry point for this service in this currency, for dialects that have endpoints
+    /// (PaynetEasy v4); it replaces the provider's endpoint for the currency.
+    public var endpoint: ProviderEndpoint?
+
+    public init(code: String? = nil, amountMin: JSONValue? = nil, amountMax: JSONValue? = nil, fieldMap: [String: String]? = nil,
+                endpoint: ProviderEndpoint? = nil) {
+        self.code = code
+        self.amountMin = amountMin
+        self.amountMax = amountMax
+        self.fieldMap = fieldMap
+        self.endpoint = endpoint
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, endpoint
         case amountMin = "amount_min"
         case amountMax = "amount_max"
         case fieldMap = "field_map"
@@ -163,7 +218,7 @@ public struct PaynetOptions: Sendable, Codable, Hashable {
     /// `direct` (payout) or `bank_confirmation` (payout-check, then payout-pay once the bank validated).
     public var flow: PaynetFlow?
     /// Currency → exactly one of an endpoint id or an endpoint-group id.
-    public var endpoints: [String: PaynetEndpoint]
+    public var endpoints: [String: ProviderEndpoint]
     /// `v2` (SHA-1 `control`, the use-case pages' choice, default) or `v4` (OAuth).
     public var statusAPI: String?
     /// `rsa-sha256` (default) or `hmac-sha1` (OAuth with the control key).
@@ -191,10 +246,16 @@ public enum PaynetFlow: String, Sendable, Codable, Hashable {
     case bankConfirmation = "bank_confirmation"
 }
 
-/// One currency's entry point: an endpoint id or an endpoint-group id, never both.
-public struct PaynetEndpoint: Sendable, Codable, Hashable {
+/// One currency's entry point at a provider that has endpoints (PaynetEasy v4): an endpoint id or an
+/// endpoint-group id, never both.
+public struct ProviderEndpoint: Sendable, Codable, Hashable {
     public var endpointID: String?
     public var groupID: String?
+
+    public init(endpointID: String? = nil, groupID: String? = nil) {
+        self.endpointID = endpointID
+        self.groupID = groupID
+    }
 
     enum CodingKeys: String, CodingKey {
         case endpointID = "endpoint_id"

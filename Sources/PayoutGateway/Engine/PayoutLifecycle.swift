@@ -13,8 +13,16 @@ public struct ProviderTraits: Sendable, Hashable {
     public var needsConfirmation: Bool
     public var repeatedReference: RepeatedReference
     public var pollIntervalMillis: Int64
-    /// The provider's own code for each gateway service (to check an adopted payout against ours).
+    /// The provider's own code for each gateway service (to check an adopted payout against ours), keyed by the
+    /// gateway code, or by ``codeKey(service:currency:)`` where one currency has a code of its own.
     public var serviceCodes: [String: String]
+
+    public static func codeKey(service: String, currency: String) -> String { service + "/" + currency }
+
+    /// The provider's code of `service` in `currency`.
+    public func serviceCode(service: String, currency: String) -> String {
+        serviceCodes[Self.codeKey(service: service, currency: currency)] ?? serviceCodes[service] ?? service
+    }
 
     public init(needsConfirmation: Bool, repeatedReference: RepeatedReference, pollIntervalMillis: Int64, serviceCodes: [String: String] = [:]) {
         self.needsConfirmation = needsConfirmation
@@ -722,7 +730,7 @@ public struct PayoutLifecycle: Sendable {
         if let amount = snapshot.amountMinor, amount != payout.amountMinor { fields.append("amount") }
         if let currency = snapshot.currency, currency != payout.currency { fields.append("currency") }
         if let service = snapshot.service {
-            let ours = context.providers[attempt.providerId]?.serviceCodes[payout.service] ?? payout.service
+            let ours = context.providers[attempt.providerId]?.serviceCode(service: payout.service, currency: payout.currency) ?? payout.service
             if service != ours { fields.append("service") }
         }
         return fields.isEmpty ? nil : fields.joined(separator: ",")

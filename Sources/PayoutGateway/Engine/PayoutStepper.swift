@@ -88,13 +88,13 @@ struct PayoutStepper: Sendable {
             GatewayMetrics.providerCall(adapter.id, call: "submit", outcome: Self.kind(outcome))
             return .create(outcome)
         case .confirm(_, let reference, let providerPayoutID):
-            let outcome = await adapter.confirm(reference: reference, providerPayoutID: providerPayoutID, currency: currency)
+            let outcome = await adapter.confirm(reference: reference, providerPayoutID: providerPayoutID, service: payout.service, currency: currency)
                 .fromProvider(base: adapter.baseURL)
             recordHealth(adapter.id, outcome)
             GatewayMetrics.providerCall(adapter.id, call: "confirm", outcome: Self.kind(outcome))
             return .confirm(outcome)
         case .lookup(_, let reference, let providerPayoutID):
-            let outcome = await adapter.lookup(reference: reference, providerPayoutID: providerPayoutID, currency: currency)
+            let outcome = await adapter.lookup(reference: reference, providerPayoutID: providerPayoutID, service: payout.service, currency: currency)
                 .fromProvider(base: adapter.baseURL)
             recordHealth(adapter.id, outcome)
             return .lookup(outcome)
@@ -146,7 +146,10 @@ struct PayoutStepper: Sendable {
         for (id, config) in snapshot.table.providers {
             guard let adapter = snapshot.adapters[id] else { continue }
             var codes: [String: String] = [:]
-            for (service, mapping) in config.services { codes[service] = mapping.code ?? service }
+            for (service, mapping) in config.services {
+                codes[service] = mapping.common.code
+                for (currency, terms) in mapping.byCurrency { codes[ProviderTraits.codeKey(service: service, currency: currency)] = terms.code }
+            }
             providers[id] = ProviderTraits(
                 needsConfirmation: adapter.needsConfirmation, repeatedReference: config.repeatedReference,
                 pollIntervalMillis: Int64(config.pollIntervalSeconds * 1000), serviceCodes: codes)
@@ -160,11 +163,11 @@ struct PayoutStepper: Sendable {
             throw SealError(description: "no destination fields")
         }
         let fields = try sealer.openFields(sealed)
-        let mapping = provider.services[payout.service]
+        let terms = provider.terms(service: payout.service, currency: payout.currency)
         var providerFields: [String: String] = [:]
-        for (key, value) in fields { providerFields[mapping?.fieldMap?[key] ?? key] = value }
+        for (key, value) in fields { providerFields[terms?.providerKey(key) ?? key] = value }
         return ProviderPayoutRequest(
-            reference: payout.id, service: mapping?.code ?? payout.service, currency: currency,
+            reference: payout.id, service: terms?.code ?? payout.service, gatewayService: payout.service, currency: currency,
             amountMinor: payout.amountMinor, fields: providerFields, description: payout.description,
             testMode: payout.testMode || provider.testMode,
             callbackURL: settings.publicBaseURL + "/callbacks/" + provider.id,

@@ -14,6 +14,8 @@ struct CatalogueRoutes: Sendable {
         let available: Bool
         let amountMin: Int64?
         let amountMax: Int64?
+        /// The gateway's fields merged with those of the providers that can take the entry.
+        let fields: [FieldDefinition]
         var id: String { Identifier.derived("comcpos_", from: service.code + "/" + currency.code) }
     }
 
@@ -27,13 +29,13 @@ struct CatalogueRoutes: Sendable {
                 var mins: [Int64] = []
                 var maxes: [Int64?] = []
                 var available = false
+                var carriers: [String] = []
                 for route in table.routes where route.service == service.code {
                     if let currencies = route.currencies, !currencies.contains(code) { continue }
                     if let merchants = route.merchants, !merchants.contains(merchantID ?? "") { continue }
                     for providerID in route.providers {
                         guard let provider = table.providers[providerID], provider.enabled,
-                              let mapping = provider.services[service.code],
-                              mapping.currencies?.contains(code) ?? true,
+                              let terms = provider.terms(service: service.code, currency: code),
                               services.runtime.snapshot.adapters[providerID] != nil
                         else { continue }
                         // The provider's own services list (JSON:API) narrows availability and limits.
@@ -50,9 +52,10 @@ struct CatalogueRoutes: Sendable {
                             }
                         }
                         available = true
-                        mins.append([mapping.amountMin?.minor(exponent: currency.exponent), route.amountMin?.minor(exponent: currency.exponent), listedMin]
+                        if !carriers.contains(providerID) { carriers.append(providerID) }
+                        mins.append([terms.amountMin?.minor(exponent: currency.exponent), route.amountMin?.minor(exponent: currency.exponent), listedMin]
                             .compactMap { $0 }.max() ?? 1)
-                        let providerMax = mapping.amountMax?.minor(exponent: currency.exponent)
+                        let providerMax = terms.amountMax?.minor(exponent: currency.exponent)
                         let routeMax = route.amountMax?.minor(exponent: currency.exponent)
                         maxes.append([providerMax, routeMax, listedMax].compactMap { $0 }.min())
                     }
@@ -61,7 +64,8 @@ struct CatalogueRoutes: Sendable {
                 var high: Int64? = maxes.contains(where: { $0 == nil }) ? nil : maxes.compactMap { $0 }.max()
                 if let serviceMin = service.amountMin?.minor(exponent: currency.exponent) { low = max(low ?? serviceMin, serviceMin) }
                 if let serviceMax = service.amountMax?.minor(exponent: currency.exponent) { high = min(high ?? serviceMax, serviceMax) }
-                result.append(Entry(service: service, currency: currency, available: available, amountMin: low, amountMax: high))
+                result.append(Entry(service: service, currency: currency, available: available, amountMin: low, amountMax: high,
+                                    fields: router.fields(service: service, currency: code, providers: carriers)))
             }
         }
         return result
@@ -164,7 +168,7 @@ struct CatalogueRoutes: Sendable {
                 "code": .string(entry.service.code),
                 "method": .string(entry.service.method),
                 "currency": .string(code),
-                "fields": .array(entry.service.fields.enumerated().map { index, field in
+                "fields": .array(entry.fields.enumerated().map { index, field in
                     let label: JSONValue = .object((field.label ?? ["en": field.key]).mapValues(JSONValue.string))
                     return [
                         "key": .string(field.key), "type": .string(field.type ?? "string"), "label": label,

@@ -22,6 +22,28 @@ struct CreateInvoiceRequest: Sendable {
     static let maxURL = 2048
     static let maxObjectBytes = 8 * 1024
 
+    /// What is wrong with destination fields against a field list (required, whole-value patterns).
+    static func fieldErrors(_ fields: [String: String], against definitions: [FieldDefinition]) -> [String: String] {
+        var errors: [String: String] = [:]
+        for field in definitions {
+            let value = fields[field.key] ?? ""
+            if value.isEmpty {
+                if field.required == true { errors["fields.\(field.key)"] = "This value should not be blank." }
+                continue
+            }
+            if let pattern = field.regexp, !FieldPattern.matches(pattern, value) {
+                errors["fields.\(field.key)"] = "This value is not valid."
+            }
+        }
+        return errors
+    }
+
+    /// Throws the dialect's 422 when the fields do not satisfy a (merged) field list.
+    static func checkFields(_ fields: [String: String], against definitions: [FieldDefinition]) throws(APIError) {
+        let errors = fieldErrors(fields, against: definitions)
+        guard errors.isEmpty else { throw APIError.validation(errors) }
+    }
+
     /// Validates a parsed body; throws a 422 naming every bad field.
     static func validate(_ body: JSONValue, table: RoutingTable, defaultTestMode: Bool) throws(APIError) -> CreateInvoiceRequest {
         guard body.objectValue != nil else { throw APIError.http(.badRequest, detail: "The body must be a JSON object.") }
@@ -120,16 +142,7 @@ struct CreateInvoiceRequest: Sendable {
             errors["fields"] = "This value should be of type object."
         }
         if let service {
-            for field in service.fields {
-                let value = fields[field.key] ?? ""
-                if value.isEmpty {
-                    if field.required == true { errors["fields.\(field.key)"] = "This value should not be blank." }
-                    continue
-                }
-                if let pattern = field.regexp, !FieldPattern.matches(pattern, value) {
-                    errors["fields.\(field.key)"] = "This value is not valid."
-                }
-            }
+            errors.merge(fieldErrors(fields, against: service.fields)) { first, _ in first }
         }
 
         var description: String?

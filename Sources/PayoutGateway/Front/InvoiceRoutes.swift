@@ -68,6 +68,9 @@ struct InvoiceRoutes: Sendable {
             }
             throw APIError.validation("service", "No provider can pay out \(input.service.code) in \(input.currency.code) for this amount right now (\(error.reason)).")
         }
+        // The providers' own field rules (from their prerequest) apply too: any candidate may end up paying.
+        let fields = services.runtime.router().fields(service: input.service, currency: input.currency.code, providers: decision.candidates)
+        try CreateInvoiceRequest.checkFields(input.fields, against: fields)
 
         let now = Clock.nowMillis()
         let payout = PayoutRecord(

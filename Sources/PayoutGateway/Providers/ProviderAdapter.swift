@@ -6,6 +6,8 @@ public struct ProviderPayoutRequest: Sendable {
     public var reference: String
     /// The provider's own service code.
     public var service: String
+    /// The gateway's service code (the key of the provider's terms in routes.json).
+    public var gatewayService: String
     public var currency: Currency
     public var amountMinor: Int64
     /// Destination fields in the provider's own names (clear text: never logged).
@@ -174,7 +176,8 @@ public protocol ProviderAdapter: Sendable {
     /// Whether a payout needs a second, confirming call (JSON:API `process`, v4 `payout-pay`) to be paid.
     var needsConfirmation: Bool { get }
     func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome
-    func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome
-    /// Asks the provider's status by our reference (and its id when known), on the endpoint of the payout's currency.
-    func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome
+    func confirm(reference: String, providerPayoutID: String, service: String, currency: Currency) async -> SubmitOutcome
+    /// Asks the provider's status by our reference (and its id when known), on the endpoint of the payout's service
+    /// (gateway code) and currency.
+    func lookup(reference: String, providerPayoutID: String?, service: String, currency: Currency) async -> LookupOutcome
 }

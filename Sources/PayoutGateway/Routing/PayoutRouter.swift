@@ -106,11 +106,9 @@ public struct PayoutRouter: Sendable {
         guard let provider = table.providers[providerID] else { return "unknown provider" }
         guard provider.enabled else { return "disabled in routes.json" }
         guard let mapping = provider.services[service] else { return "does not serve \(service)" }
-        if let currencies = mapping.currencies, !currencies.contains(currency.code) {
-            return "does not pay out \(currency.code)"
-        }
-        if let min = mapping.amountMin?.minor(exponent: currency.exponent), amountMinor < min { return "below its minimum" }
-        if let max = mapping.amountMax?.minor(exponent: currency.exponent), amountMinor > max { return "above its maximum" }
+        guard let terms = mapping.terms(currency: currency.code) else { return "does not pay out \(currency.code)" }
+        if let min = terms.amountMin?.minor(exponent: currency.exponent), amountMinor < min { return "below its minimum" }
+        if let max = terms.amountMax?.minor(exponent: currency.exponent), amountMinor > max { return "above its maximum" }
         if provider.dialect == .jsonapi, let entry = listedService(provider, service: service, currency: currency) {
             switch entry {
             case .failure(let reason): return reason.description
@@ -139,11 +137,28 @@ public struct PayoutRouter: Sendable {
         if age > Int64(provider.servicesMaxAgeSeconds * 1000) {
             return .failure(RouteSkip("services list is stale (\(age / 1000) s old)"))
         }
-        let code = provider.services[service]?.code ?? service
+        let code = provider.terms(service: service, currency: currency.code)?.code ?? service
         guard let listed = cached.services.first(where: { $0.service == code && $0.currency == currency.code }) else {
             return .failure(RouteSkip("services list has no \(code) in \(currency.code)"))
         }
         return .success(listed)
+    }
+
+    /// The destination fields a payout of `service` in `currency` needs when it may go to any of `providers`: the
+    /// gateway's own list merged with what each provider's prerequest says (in gateway field names).
+    public func fields(service: GatewayService, currency: String, providers: [String]) -> [FieldDefinition] {
+        var providerFields: [[FieldDefinition]] = []
+        for providerID in providers {
+            guard let provider = table.providers[providerID], let terms = provider.terms(service: service.code, currency: currency),
+                  let listed = conditions.services[providerID]?.fields[CachedServices.fieldsKey(code: terms.code, currency: currency)]
+            else { continue }
+            providerFields.append(listed.map { field in
+                var renamed = field
+                renamed.key = terms.gatewayKey(field.key)
+                return renamed
+            })
+        }
+        return FieldMerge.merge(gateway: service.fields, providers: providerFields)
     }
 
     static func flag(_ name: String, of service: ProviderServiceInfo) -> Bool {
@@ -208,4 +223,34 @@ public struct PayoutRouter: Sendable {
 public struct RouteSkip: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// How the gateway's field list and the providers' combine into what merchants see and what a create must satisfy.
+public enum FieldMerge {
+    /// The gateway's fields first, in its order; then fields only providers name, in the order they name them.
+    /// A field both name keeps the gateway's definition (its pattern, labels and type) — the gateway's list wins —
+    /// except that it is required when any provider requires it and takes a provider's pattern when the gateway
+    /// gives none: the stricter of the two. Labels and examples missing on the gateway's side come from the provider.
+    public static func merge(gateway: [FieldDefinition], providers: [[FieldDefinition]]) -> [FieldDefinition] {
+        var merged = gateway
+        var index: [String: Int] = [:]
+        for (position, field) in merged.enumerated() { index[field.key] = position }
+        for list in providers {
+            for field in list where !field.key.isEmpty {
+                guard let position = index[field.key] else {
+                    index[field.key] = merged.count
+                    merged.append(field)
+                    continue
+                }
+                var ours = merged[position]
+                if field.required == true { ours.required = true }
+                if ours.regexp == nil { ours.regexp = field.regexp }
+                if ours.label == nil { ours.label = field.label }
+                if ours.example == nil { ours.example = field.example }
+                if ours.type == nil { ours.type = field.type }
+                merged[position] = ours
+            }
+        }
+        return merged
+    }
 }

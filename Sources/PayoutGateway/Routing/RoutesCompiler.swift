@@ -87,16 +87,14 @@ public struct RoutesCompiler: Sendable {
                     issue("\(path).credentials.\(name)", "required for dialect \(provider.dialect.rawValue)")
                 }
             }
-            for (code, mapping) in provider.services {
+            var mappings: [String: ProviderServiceMapping] = [:]
+            for (code, definition) in provider.services {
                 let spath = "\(path).services.\(code)"
-                if !seenServices.contains(code) { issue(spath, "unknown gateway service \(code)") }
-                for (ci, currency) in (mapping.currencies ?? []).enumerated() where Currency(code: currency) == nil {
-                    issue("\(spath).currencies[\(ci)]", "unknown ISO 4217 currency \(currency)")
-                }
-                let currencies = mapping.currencies ?? file.services.first(where: { $0.code == code })?.currencies ?? []
-                let min = limit(mapping.amountMin, "\(spath).amount_min", currencies: currencies, &issues)
-                let max = limit(mapping.amountMax, "\(spath).amount_max", currencies: currencies, &issues)
-                checkOrder(min, max, spath, &issues)
+                let gatewayService = file.services.first(where: { $0.code == code })
+                if gatewayService == nil { issue(spath, "unknown gateway service \(code)") }
+                mappings[code] = compileMapping(
+                    definition, path: spath, dialect: provider.dialect, gatewayCurrencies: gatewayService?.currencies ?? [], gatewayCode: code,
+                    &issues)
             }
             if provider.dialect == .paynetV4 {
                 checkPaynet(provider, path: path, &issues)
@@ -112,7 +110,7 @@ public struct RoutesCompiler: Sendable {
             }
             var config = ProviderConfig(
                 id: provider.id, dialect: provider.dialect, baseURL: provider.baseURL, isSandbox: provider.isSandbox,
-                credentials: resolved, services: provider.services, autoProcess: provider.autoProcess ?? false,
+                credentials: resolved, services: mappings, autoProcess: provider.autoProcess ?? false,
                 testMode: provider.testMode ?? provider.isSandbox,
                 timeoutSeconds: provider.timeoutSeconds ?? file.defaults?.timeoutSeconds ?? 20,
                 pollIntervalSeconds: provider.pollIntervalSeconds ?? file.defaults?.pollIntervalSeconds ?? 3,
@@ -189,12 +187,60 @@ public struct RoutesCompiler: Sendable {
             pollInterval: file.defaults?.pollIntervalSeconds ?? 3)
     }
 
+    /// One provider service: its common terms and each currency's own, every limit checked in the currencies it
+    /// applies to.
+    private func compileMapping(_ definition: ProviderServiceDefinition, path: String, dialect: ProviderDialect, gatewayCurrencies: [String],
+                                gatewayCode: String, _ issues: inout [RoutesValidationError.Issue]) -> ProviderServiceMapping {
+        func issue(_ path: String, _ reason: String) { issues.append(.init(path: path, reason: reason)) }
+        for (ci, currency) in (definition.currencies ?? []).enumerated() where Currency(code: currency) == nil {
+            issue("\(path).currencies[\(ci)]", "unknown ISO 4217 currency \(currency)")
+        }
+        if let code = definition.code, code.isEmpty || code.count > 64 { issue("\(path).code", "must be 1–64 characters") }
+        let perCurrency = definition.byCurrency ?? [:]
+        let served: [String]? = definition.currencies ?? (definition.byCurrency.map { Array($0.keys).sorted() })
+        let limitCurrencies = served ?? gatewayCurrencies
+        // Common limits apply in every currency that does not give its own.
+        let commonCurrencies = limitCurrencies.filter { perCurrency[$0]?.amountMin == nil || perCurrency[$0]?.amountMax == nil }
+        let min = limit(definition.amountMin, "\(path).amount_min", currencies: commonCurrencies, &issues)
+        let max = limit(definition.amountMax, "\(path).amount_max", currencies: commonCurrencies, &issues)
+        checkOrder(min, max, path, &issues)
+        let common = ProviderServiceTerms(code: definition.code ?? gatewayCode, amountMin: min, amountMax: max, fieldMap: definition.fieldMap ?? [:])
+        var byCurrency: [String: ProviderServiceTerms] = [:]
+        for currency in perCurrency.keys.sorted() {
+            let terms = perCurrency[currency]!
+            let cpath = "\(path).by_currency.\(currency)"
+            if Currency(code: currency) == nil { issue(cpath, "unknown ISO 4217 currency \(currency)") }
+            if let currencies = definition.currencies, !currencies.contains(currency) {
+                issue(cpath, "\(currency) is not in this service's currencies")
+            }
+            if !gatewayCurrencies.isEmpty, !gatewayCurrencies.contains(currency) {
+                issue(cpath, "the gateway service \(gatewayCode) does not offer \(currency)")
+            }
+            if let code = terms.code, code.isEmpty || code.count > 64 { issue("\(cpath).code", "must be 1–64 characters") }
+            if terms.endpoint != nil, dialect != .paynetV4 {
+                issue("\(cpath).endpoint", "dialect \(dialect.rawValue) has no endpoints")
+            } else if let endpoint = terms.endpoint, endpoint.pathComponent == nil {
+                issue("\(cpath).endpoint", "exactly one of endpoint_id or group_id")
+            }
+            let cmin = terms.amountMin.map { _ in limit(terms.amountMin, "\(cpath).amount_min", currencies: [currency], &issues) } ?? min
+            let cmax = terms.amountMax.map { _ in limit(terms.amountMax, "\(cpath).amount_max", currencies: [currency], &issues) } ?? max
+            checkOrder(cmin, cmax, cpath, &issues)
+            byCurrency[currency] = ProviderServiceTerms(
+                code: terms.code ?? common.code, amountMin: cmin, amountMax: cmax,
+                fieldMap: common.fieldMap.merging(terms.fieldMap ?? [:]) { _, own in own }, endpoint: terms.endpoint)
+        }
+        return ProviderServiceMapping(currencies: served.map(Set.init), common: common, byCurrency: byCurrency)
+    }
+
     private func checkPaynet(_ provider: ProviderDefinition, path: String, _ issues: inout [RoutesValidationError.Issue]) {
         guard let options = provider.paynet else {
             issues.append(.init(path: "\(path).paynet", reason: "required for dialect paynet-v4 (flow, endpoints)"))
             return
         }
-        if options.endpoints.isEmpty { issues.append(.init(path: "\(path).paynet.endpoints", reason: "must name an endpoint per currency")) }
+        let ownEndpoints = provider.services.values.contains { ($0.byCurrency ?? [:]).values.contains { $0.endpoint != nil } }
+        if options.endpoints.isEmpty, !ownEndpoints {
+            issues.append(.init(path: "\(path).paynet.endpoints", reason: "must name an endpoint per currency"))
+        }
         for (currency, endpoint) in options.endpoints {
             if Currency(code: currency) == nil {
                 issues.append(.init(path: "\(path).paynet.endpoints.\(currency)", reason: "unknown ISO 4217 currency"))
@@ -213,8 +259,11 @@ public struct RoutesCompiler: Sendable {
             issues.append(.init(path: "\(path).credentials.private_key", reason: "required for rsa-sha256 signatures"))
         }
         for (code, mapping) in provider.services {
-            for currency in mapping.currencies ?? [] where options.endpoints[currency] == nil {
-                issues.append(.init(path: "\(path).services.\(code).currencies", reason: "no endpoint for \(currency) in paynet.endpoints"))
+            let perCurrency = mapping.byCurrency ?? [:]
+            for currency in mapping.currencies ?? Array(perCurrency.keys).sorted()
+            where options.endpoints[currency] == nil && perCurrency[currency]?.endpoint == nil {
+                issues.append(.init(path: "\(path).services.\(code).currencies",
+                                    reason: "no endpoint for \(currency) in paynet.endpoints or by_currency.\(currency).endpoint"))
             }
         }
     }

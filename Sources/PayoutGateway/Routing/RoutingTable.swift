@@ -37,7 +37,8 @@ public struct ProviderConfig: Sendable {
     public let baseURL: String
     public let isSandbox: Bool
     public internal(set) var credentials: [String: Secret]
-    public let services: [String: ProviderServiceDefinition]
+    /// Gateway service code → how this provider serves it.
+    public let services: [String: ProviderServiceMapping]
     public let autoProcess: Bool
     public let testMode: Bool
     public let timeoutSeconds: Double
@@ -50,6 +51,62 @@ public struct ProviderConfig: Sendable {
     public var repeatedReference: RepeatedReference = .unknown
 
     public func credential(_ name: String) -> String? { credentials[name]?.value }
+
+    /// How this provider serves `service` in `currency`; nil when it does not.
+    public func terms(service: String, currency: String) -> ProviderServiceTerms? {
+        services[service]?.terms(currency: currency)
+    }
+}
+
+/// How one provider serves one gateway service in one currency, resolved from routes.json.
+public struct ProviderServiceTerms: Sendable, Hashable {
+    /// The provider's own service code.
+    public let code: String
+    public let amountMin: DecimalLimit?
+    public let amountMax: DecimalLimit?
+    /// Gateway field key → provider field key (keys not here keep their name).
+    public let fieldMap: [String: String]
+    /// The provider's entry point for this currency when it is not the provider-wide one (dialects with endpoints).
+    public let endpoint: ProviderEndpoint?
+
+    public init(code: String, amountMin: DecimalLimit? = nil, amountMax: DecimalLimit? = nil, fieldMap: [String: String] = [:],
+                endpoint: ProviderEndpoint? = nil) {
+        self.code = code
+        self.amountMin = amountMin
+        self.amountMax = amountMax
+        self.fieldMap = fieldMap
+        self.endpoint = endpoint
+    }
+
+    /// The provider's name of a gateway field.
+    public func providerKey(_ gatewayKey: String) -> String { fieldMap[gatewayKey] ?? gatewayKey }
+
+    /// The gateway's name of a provider field (the inverse of ``providerKey(_:)``).
+    public func gatewayKey(_ providerKey: String) -> String {
+        fieldMap.first(where: { $0.value == providerKey })?.key ?? providerKey
+    }
+}
+
+/// How one provider serves one gateway service: its terms in every currency it pays out.
+public struct ProviderServiceMapping: Sendable {
+    /// The currencies served; nil: every currency of the gateway service.
+    public let currencies: Set<String>?
+    public let common: ProviderServiceTerms
+    public let byCurrency: [String: ProviderServiceTerms]
+
+    public init(currencies: Set<String>?, common: ProviderServiceTerms, byCurrency: [String: ProviderServiceTerms] = [:]) {
+        self.currencies = currencies
+        self.common = common
+        self.byCurrency = byCurrency
+    }
+
+    public func terms(currency: String) -> ProviderServiceTerms? {
+        if let currencies, !currencies.contains(currency) { return nil }
+        return byCurrency[currency] ?? common
+    }
+
+    /// Every provider service code this mapping may use.
+    public var codes: Set<String> { Set([common.code] + byCurrency.values.map(\.code)) }
 }
 
 /// A route with its limits parsed.

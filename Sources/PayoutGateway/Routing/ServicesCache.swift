@@ -3,12 +3,26 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The last good services list of one provider and its age.
+/// The last good services list of one provider and its age, with the provider's field definitions.
 public struct CachedServices: Sendable {
     public var services: [ProviderServiceInfo]
     public var fetchedAtMillis: Int64
     public var lastError: String?
     public var lastAttemptMillis: Int64
+    /// The provider's destination fields by ``fieldsKey(code:currency:)`` (its own service code and keys), from its
+    /// prerequest; empty when the provider has none to give or the read failed (the last good ones are kept).
+    public var fields: [String: [FieldDefinition]] = [:]
+
+    public init(services: [ProviderServiceInfo], fetchedAtMillis: Int64, lastError: String? = nil, lastAttemptMillis: Int64,
+                fields: [String: [FieldDefinition]] = [:]) {
+        self.services = services
+        self.fetchedAtMillis = fetchedAtMillis
+        self.lastError = lastError
+        self.lastAttemptMillis = lastAttemptMillis
+        self.fields = fields
+    }
+
+    public static func fieldsKey(code: String, currency: String) -> String { code + "/" + currency }
 }
 
 /// Services lists of the JSON:API providers: stale-while-error, with a maximum age.
@@ -19,8 +33,17 @@ public final class ServicesCache: Sendable {
 
     public func snapshot() -> [String: CachedServices] { entries.withLock { $0 } }
 
+    /// Stores a fresh list, keeping the field definitions read before.
     public func store(_ providerID: String, services: [ProviderServiceInfo], nowMillis: Int64 = Clock.nowMillis()) {
-        entries.withLock { $0[providerID] = CachedServices(services: services, fetchedAtMillis: nowMillis, lastError: nil, lastAttemptMillis: nowMillis) }
+        entries.withLock { entries in
+            let kept = entries[providerID]?.fields ?? [:]
+            entries[providerID] = CachedServices(services: services, fetchedAtMillis: nowMillis, lastError: nil, lastAttemptMillis: nowMillis, fields: kept)
+        }
+    }
+
+    /// Stores the provider's field definitions (read after its list).
+    public func storeFields(_ providerID: String, fields: [String: [FieldDefinition]]) {
+        entries.withLock { entries in entries[providerID]?.fields = fields }
     }
 
     /// A failed refresh keeps the last good list and records why.
@@ -71,6 +94,11 @@ public struct ServicesRefresher: Service {
                     do {
                         let services = try await adapter.fetchServices()
                         cache.store(id, services: services)
+                        // Field definitions come second: a slow prerequest never delays the list routing reads.
+                        let currencies = Self.servedCurrencies(provider, table: snapshot.table).intersection(services.map(\.currency))
+                        if let fields = await fields(adapter, currencies: currencies, providerID: id) {
+                            cache.storeFields(id, fields: fields)
+                        }
                     } catch {
                         cache.recordFailure(id, error: "\(error)")
                         logger.warning("services list refresh failed; keeping the last good list", metadata: ["provider.id": "\(id)"])
@@ -78,5 +106,33 @@ public struct ServicesRefresher: Service {
                 }
             }
         }
+    }
+
+    /// The currencies routes.json may send to this provider.
+    static func servedCurrencies(_ provider: ProviderConfig, table: RoutingTable) -> Set<String> {
+        var currencies = Set<String>()
+        for (service, mapping) in provider.services {
+            currencies.formUnion(mapping.currencies ?? Set(table.service(service)?.currencies ?? []))
+        }
+        return currencies
+    }
+
+    /// The provider's field definitions for the currencies it is routed (one prerequest per currency); nil when it
+    /// cannot give them (no `public_key`) or a read failed, so that the last good ones stay.
+    func fields(_ adapter: JSONAPIAdapter, currencies: Set<String>, providerID: String) async -> [String: [FieldDefinition]]? {
+        guard adapter.publicKey != nil else { return nil }
+        var fields: [String: [FieldDefinition]] = [:]
+        for code in currencies.sorted() {
+            guard let currency = Currency(code: code) else { continue }
+            do {
+                for entry in try await adapter.fetchFields(currency: currency, amountMinor: nil) {
+                    fields[CachedServices.fieldsKey(code: entry.service, currency: code)] = entry.fields
+                }
+            } catch {
+                logger.warning("provider field definitions not read; keeping the last good ones", metadata: ["provider.id": "\(providerID)"])
+                return nil
+            }
+        }
+        return fields
     }
 }

@@ -38,6 +38,10 @@ public struct JSONAPISandbox: Sendable {
             services.append(SandboxService(id: Identifier.derived("comcpos_", from: "card/\(currency)"), code: "card", method: "payment_card", currency: currency, amountMin: "0.01", amountMax: "9999999", fields: [card]))
         }
         services.append(SandboxService(id: Identifier.derived("comcpos_", from: "test_usd"), code: "test_usd", method: "test", currency: "USD", amountMin: "0.01", amountMax: "9999999", fields: test))
+        // Services named and limited per currency, as real providers list them; the CHF one asks for a holder name.
+        services.append(SandboxService(id: Identifier.derived("comcpos_", from: "card_usd/USD"), code: "card_usd", method: "payment_card", currency: "USD", amountMin: "1", amountMax: "5000", fields: [card]))
+        let holder = FieldDefinition(key: "card_holder", type: "string", required: true, regexp: "^[A-Za-z][A-Za-z .'-]{1,63}$", label: ["en": "Card holder"], example: "JOHN DOE")
+        services.append(SandboxService(id: Identifier.derived("comcpos_", from: "card_chf/CHF"), code: "card_chf", method: "payment_card", currency: "CHF", amountMin: "1", amountMax: "3000", fields: [card, holder]))
         return services
     }
 
@@ -91,7 +95,7 @@ public struct JSONAPISandbox: Sendable {
         state.withStorage { storage in
             storage.order.compactMap { storage.invoices[$0] }.map {
                 SandboxLedgerLine(provider: prefix, invoiceID: $0.id, reference: $0.referenceID, status: $0.status,
-                                  currency: $0.currency, amountMinor: $0.amountMinor, payouts: $0.payouts)
+                                  currency: $0.currency, amountMinor: $0.amountMinor, payouts: $0.payouts, service: $0.service)
             }
         }
     }
@@ -107,9 +111,26 @@ public struct SandboxLedgerLine: Sendable, Codable, Hashable {
     public var amountMinor: Int64
     /// How many times money was paid out for it (a correct gateway never causes more than 1).
     public var payouts: Int
+    /// The provider service it was created for (JSON:API).
+    public var service: String?
+    /// The endpoint (or `group/ID`) it was created on (PaynetEasy v4).
+    public var endpoint: String?
+
+    public init(provider: String, invoiceID: String, reference: String, status: String, currency: String, amountMinor: Int64, payouts: Int,
+                service: String? = nil, endpoint: String? = nil) {
+        self.provider = provider
+        self.invoiceID = invoiceID
+        self.reference = reference
+        self.status = status
+        self.currency = currency
+        self.amountMinor = amountMinor
+        self.payouts = payouts
+        self.service = service
+        self.endpoint = endpoint
+    }
 
     enum CodingKeys: String, CodingKey {
-        case provider, reference, status, currency, payouts
+        case provider, reference, status, currency, payouts, service, endpoint
         case invoiceID = "invoice_id"
         case amountMinor = "amount_minor"
     }

@@ -66,7 +66,7 @@ public struct PaynetSandbox: Sendable {
         state.storage.withLock { storage in
             storage.order.compactMap { storage.orders[$0] }.map {
                 SandboxLedgerLine(provider: id, invoiceID: $0.orderID, reference: $0.clientOrderID, status: $0.status,
-                                  currency: $0.currency, amountMinor: $0.amountMinor, payouts: $0.payouts)
+                                  currency: $0.currency, amountMinor: $0.amountMinor, payouts: $0.payouts, endpoint: $0.endpoint)
             }
         }
     }

@@ -185,6 +185,6 @@ struct SimulatedAdapter: ProviderAdapter {
     let id: String
     let needsConfirmation: Bool
     func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome { .notSent(reason: "simulated") }
-    func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome { .notSent(reason: "simulated") }
-    func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome { .failed(reason: "simulated") }
+    func confirm(reference: String, providerPayoutID: String, service: String, currency: Currency) async -> SubmitOutcome { .notSent(reason: "simulated") }
+    func lookup(reference: String, providerPayoutID: String?, service: String, currency: Currency) async -> LookupOutcome { .failed(reason: "simulated") }
 }

@@ -54,7 +54,7 @@ public struct JSONAPIAdapter: ProviderAdapter {
         return classifySubmit(result, exponent: request.currency.exponent)
     }
 
-    public func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome {
+    public func confirm(reference: String, providerPayoutID: String, service: String, currency: Currency) async -> SubmitOutcome {
         let url = "\(baseURL)/api/payout-invoices/\(Self.pathEscape(providerPayoutID))/process"
         let result = await http.send(method: .POST, url: url, headers: headers, body: Data("{}".utf8), timeoutSeconds: timeoutSeconds)
         if case .response(let status, _, _) = result, status == 409 {
@@ -63,7 +63,7 @@ public struct JSONAPIAdapter: ProviderAdapter {
         return classifySubmit(result, exponent: nil)
     }
 
-    public func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome {
+    public func lookup(reference: String, providerPayoutID: String?, service: String, currency: Currency) async -> LookupOutcome {
         let url: String
         if let providerPayoutID {
             url = "\(baseURL)/api/payout-invoices/\(Self.pathEscape(providerPayoutID))"

@@ -11,6 +11,8 @@ public struct PaynetV4Adapter: ProviderAdapter {
     let controlKey: Secret
     let privateKeyPEM: Secret?
     let options: PaynetOptions
+    /// Gateway service → terms (a currency's own endpoint).
+    let services: [String: ProviderServiceMapping]
     let timeoutSeconds: Double
     let http: ProviderHTTP
     let logger: Logger
@@ -27,13 +29,16 @@ public struct PaynetV4Adapter: ProviderAdapter {
         self.controlKey = Secret(config.credential("control_key") ?? "")
         self.privateKeyPEM = config.credential("private_key").map(Secret.init)
         self.options = config.paynet ?? PaynetOptions(endpoints: [:])
+        self.services = config.services
         self.timeoutSeconds = config.timeoutSeconds
         self.http = http
         self.logger = logger
     }
 
-    func url(_ command: String, currency: String) -> String? {
-        guard let tail = options.endpoints[currency]?.pathComponent else { return nil }
+    /// The endpoint of a service in a currency: its own (`by_currency.{currency}.endpoint`), else the provider's.
+    func url(_ command: String, service: String, currency: String) -> String? {
+        let endpoint = services[service]?.terms(currency: currency)?.endpoint ?? options.endpoints[currency]
+        guard let tail = endpoint?.pathComponent else { return nil }
         return "\(baseURL)/api/\(command)/\(tail)"
     }
 
@@ -41,7 +46,7 @@ public struct PaynetV4Adapter: ProviderAdapter {
 
     public func submit(_ request: ProviderPayoutRequest) async -> SubmitOutcome {
         let command = needsConfirmation ? "v4/payout-check" : "v4/payout"
-        guard let url = url(command, currency: request.currency.code) else {
+        guard let url = url(command, service: request.gatewayService, currency: request.currency.code) else {
             return .rejected(reason: "no endpoint configured for \(request.currency.code)")
         }
         var parameters: [(String, String)] = [
@@ -61,18 +66,18 @@ public struct PaynetV4Adapter: ProviderAdapter {
         return classify(result, reference: request.reference)
     }
 
-    public func confirm(reference: String, providerPayoutID: String, currency: Currency) async -> SubmitOutcome {
-        guard let url = url("v4/payout-pay", currency: currency.code) else {
+    public func confirm(reference: String, providerPayoutID: String, service: String, currency: Currency) async -> SubmitOutcome {
+        guard let url = url("v4/payout-pay", service: service, currency: currency.code) else {
             return .rejected(reason: "no endpoint configured for \(currency.code)")
         }
         let result = await post(url, [("client_orderid", reference), ("orderid", providerPayoutID), ("login", login)])
         return classify(result, reference: reference)
     }
 
-    public func lookup(reference: String, providerPayoutID: String?, currency: Currency) async -> LookupOutcome {
+    public func lookup(reference: String, providerPayoutID: String?, service: String, currency: Currency) async -> LookupOutcome {
         // The status goes to the endpoint the payout was sent to: a provider may scope orders by endpoint.
         let command = statusV4 ? "v4/status" : "v2/status"
-        guard let url = url(command, currency: currency.code) else {
+        guard let url = url(command, service: service, currency: currency.code) else {
             return .failed(reason: "no endpoint configured for \(currency.code)")
         }
         let orderID = providerPayoutID ?? ""
