@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "payout-gateway", targets: ["payout-gateway"]),
         .library(name: "PayoutGateway", targets: ["PayoutGateway"]),
+        .library(name: "PayoutSandbox", targets: ["PayoutSandbox"]),
+        .library(name: "PayoutChaos", targets: ["PayoutChaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -40,10 +42,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The provider simulators (both dialects): the demo, the tests and the chaos suite talk to them over HTTP.
+        // They check signatures and controls with their own code, never the gateway's signer.
+        .target(
+            name: "PayoutSandbox",
+            dependencies: [
+                "PayoutGateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The chaos suite: real gateway processes against faulty simulators, checking the sandbox ledgers.
+        .target(
+            name: "PayoutChaos",
+            dependencies: [
+                "PayoutGateway",
+                "PayoutSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "payout-gateway",
             dependencies: [
                 "PayoutGateway",
+                "PayoutSandbox",
+                "PayoutChaos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -52,6 +84,7 @@ let package = Package(
             name: "PayoutGatewayTests",
             dependencies: [
                 "PayoutGateway",
+                "PayoutSandbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SQLKit", package: "sql-kit"),

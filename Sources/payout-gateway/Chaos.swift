@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PayoutChaos
 import PayoutGateway
+import PayoutSandbox
 
 /// Runs the chaos suite: the gateway as a child process, faulty sandboxes, SIGKILL restarts; exits 0 only when
 /// nothing was paid twice, nothing was lost and every final state reached the merchant.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PayoutChaos
 import PayoutGateway
+import PayoutSandbox
 
 /// Merchant administration.
 struct Merchants: AsyncParsableCommand {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PayoutChaos
 import PayoutGateway
+import PayoutSandbox
 
 /// `payout-gateway`: serve (default), sandbox, merchants add, routes check.
 @main

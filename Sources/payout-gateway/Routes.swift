@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import PayoutChaos
 import PayoutGateway
+import PayoutSandbox
 
 /// Routing-table tools.
 struct Routes: AsyncParsableCommand {

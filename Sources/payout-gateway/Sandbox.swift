@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PayoutChaos
 import PayoutGateway
+import PayoutSandbox
 
 /// Runs the provider sandbox alone and prints each simulated account's generated credentials.
 struct Sandbox: AsyncParsableCommand {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PayoutChaos
 import PayoutGateway
+import PayoutSandbox
 
 /// Runs the gateway (and, with sandbox providers in routes.json, the provider sandbox in-process).
 struct Serve: AsyncParsableCommand {
@@ -27,6 +29,7 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(level: logLevel)
         GatewayMetrics.bootstrap()
         var configuration = GatewayConfiguration()
+        configuration.simulators = SandboxServer.inProcess
         configuration.host = host ?? env("PAYOUT_GATEWAY_HOST") ?? "127.0.0.1"
         configuration.port = port ?? env("PAYOUT_GATEWAY_PORT").flatMap(Int.init) ?? 8080
         configuration.routesPath = routes ?? env("PAYOUT_GATEWAY_ROUTES") ?? "routes.json"

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// Backpressure: creates answer 429 with `Retry-After` while the engine's backlog is at its bound.

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PayoutGateway
+import PayoutSandbox
 import ServiceLifecycle
 import Synchronization
 import Testing

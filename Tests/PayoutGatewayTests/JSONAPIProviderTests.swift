@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 @Suite("JSON:API provider adapter and sandbox")

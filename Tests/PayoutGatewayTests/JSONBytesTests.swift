@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PayoutGateway
+@testable import PayoutSandbox
 
 @Suite("JSON trees read and written as bytes")
 struct JSONBytesTests {

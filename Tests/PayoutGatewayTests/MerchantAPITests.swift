@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PayoutGateway
+import PayoutSandbox
 import Testing
 
 @Suite("Merchant API: shapes, errors, idempotency")

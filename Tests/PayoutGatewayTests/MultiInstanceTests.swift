@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// Two gateway instances on one PostgreSQL, in front of one standalone provider sandbox, merchant traffic split

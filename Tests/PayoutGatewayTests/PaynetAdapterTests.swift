@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 @Suite("PaynetEasy v4 adapter against the sandbox")

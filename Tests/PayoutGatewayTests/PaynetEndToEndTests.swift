@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import PayoutGateway
+import PayoutSandbox
 import Testing
 
 @Suite("PaynetEasy v4 end to end through the sandbox")

@@ -1,5 +1,6 @@
 import Foundation
 import PayoutGateway
+import PayoutSandbox
 import Testing
 
 @Suite("PaynetEasy v4 signatures and checksums")

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// The payout lifecycle without I/O: one test per rule of "a payout is never paid twice nor lost".

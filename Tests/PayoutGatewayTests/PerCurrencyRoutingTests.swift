@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import PayoutGateway
+import PayoutSandbox
 import Testing
 
 /// Issue 12's example: one gateway `card` service; a JSON:API provider naming and limiting it per currency

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import PayoutGateway
+import PayoutSandbox
 import Synchronization
 import Testing
 

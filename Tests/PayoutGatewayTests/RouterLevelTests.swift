@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// Handler tests through HummingbirdTesting's router client (no sockets, no engine).

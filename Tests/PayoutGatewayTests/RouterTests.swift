@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 @Suite("Router: services lists, health, strategies")

@@ -1,5 +1,6 @@
 import Foundation
 import PayoutGateway
+import PayoutSandbox
 import Testing
 
 @Suite("routes.json validation and selection")

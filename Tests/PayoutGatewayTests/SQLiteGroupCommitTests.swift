@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// The SQLite writer's group commit: concurrent transactions share one COMMIT, each in its own savepoint.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// The sandbox's clock visits only due work, and finished records past the retention are dropped.

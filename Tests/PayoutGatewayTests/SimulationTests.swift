@@ -1,5 +1,6 @@
 import Foundation
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// Thousands of seeded runs of the real lifecycle, stepper and store against model providers (see `Simulation`).

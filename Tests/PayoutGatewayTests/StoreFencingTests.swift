@@ -1,5 +1,6 @@
 import Foundation
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Testing
 
 /// The store's side of the lifecycle: fenced leases, merchant actions never overwritten, webhooks in order.

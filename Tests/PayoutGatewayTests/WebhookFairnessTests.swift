@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import ServiceLifecycle
 import Synchronization
 import Testing

@@ -19,7 +19,8 @@ public struct GatewayApp: Sendable {
     let client: HTTPClient
     public let store: any PayoutStore
     public let runtime: GatewayRuntime
-    public let sandbox: SandboxServer?
+    /// The in-process provider simulators (demo and tests), on `sandboxPort`.
+    public let simulators: (any ProviderSimulators)?
     public let sandboxPort: Int?
     public let demoMerchant: GatewayConfiguration.DemoMerchant?
     /// The operator token for `/admin` (generated in demo mode).
@@ -78,28 +79,19 @@ private func assemble(
 
     // Routes, with generated credentials for sandbox providers.
     var table = try RoutesCompiler().compile(contentsOf: configuration.routesPath)
-    var sandbox: SandboxServer?
+    var sandbox: (any ProviderSimulators)?
     var sandboxPort: Int?
-    let sandboxIDs = table.providers.values.filter(\.isSandbox).map(\.id).sorted()
-    if configuration.sandboxEnabled, !sandboxIDs.isEmpty {
-        var simulators: [JSONAPISandbox] = []
-        for id in sandboxIDs where table.providers[id]?.dialect == .jsonapi {
-            var simulator = JSONAPISandbox(prefix: id, processingMillis: configuration.sandboxProcessingMillis, callbackStepMillis: configuration.sandboxCallbackStepMillis)
-            simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
-            simulator.lateVisibilityMillis = configuration.sandboxLateVisibilityMillis
-            simulators.append(simulator)
+    let sandboxProviders = table.providers.values.filter(\.isSandbox).sorted { $0.id < $1.id }
+    if configuration.sandboxEnabled, !sandboxProviders.isEmpty {
+        guard let factory = configuration.simulators else {
+            throw RoutesValidationError(issues: [.init(
+                path: "$.providers[id=\(sandboxProviders[0].id)].base_url", reason: "\"sandbox\" needs the provider simulators, which this build does not have")])
         }
-        var paynet: [PaynetSandbox] = []
-        for id in sandboxIDs where table.providers[id]?.dialect == .paynetV4 {
-            var simulator = try PaynetSandbox(id: id, pathPrefix: table.providers[id]?.paynet?.sandboxPathPrefix ?? "paynet")
-            simulator.processingMillis = configuration.sandboxProcessingMillis
-            simulator.callbackStepMillis = configuration.sandboxCallbackStepMillis
-            simulator.faultDelayMillis = configuration.sandboxFaultDelayMillis
-            simulator.lateVisibilityMillis = configuration.sandboxLateVisibilityMillis
-            paynet.append(simulator)
-        }
-        let server = SandboxServer(jsonapi: simulators, paynet: paynet)
-        table = table.withSandboxCredentials(server)
+        let server = try factory(SimulatorRequest(
+            providers: sandboxProviders, processingMillis: configuration.sandboxProcessingMillis,
+            callbackStepMillis: configuration.sandboxCallbackStepMillis, faultDelayMillis: configuration.sandboxFaultDelayMillis,
+            lateVisibilityMillis: configuration.sandboxLateVisibilityMillis))
+        table = table.withSimulatorCredentials(server)
         sandbox = server
         sandboxPort = configuration.sandboxPort == 0 ? try await FreePort.find(host: "127.0.0.1") : configuration.sandboxPort
     }
@@ -163,7 +155,7 @@ private func assemble(
     services.append(PayoutEngine(store: store, runtime: runtime, sealer: sealer, settings: engineSettings, logger: logger))
     services.append(WebhookDispatcher(store: store, http: http, sealer: sealer, settings: engineSettings, logger: logger))
     return GatewayApp(
-        application: application, services: services, instanceID: instanceID, logger: logger, backend: backend, client: client, store: store, runtime: runtime, sandbox: sandbox, sandboxPort: sandboxPort, demoMerchant: demo,
+        application: application, services: services, instanceID: instanceID, logger: logger, backend: backend, client: client, store: store, runtime: runtime, simulators: sandbox, sandboxPort: sandboxPort, demoMerchant: demo,
         adminToken: adminToken, reloader: reloader)
 }
 
@@ -184,28 +176,6 @@ func buildRouter(_ front: FrontServices, admin: AdminRoutes? = nil, instanceID: 
     return router
 }
 
-extension RoutingTable {
-    /// The same table with each sandbox provider's credentials taken from its simulator.
-    func withSandboxCredentials(_ sandbox: SandboxServer) -> RoutingTable {
-        var providers = self.providers
-        for (id, provider) in providers where provider.isSandbox {
-            if let simulator = sandbox.paynet(id) {
-                providers[id] = provider.with(credentials: [
-                    "login": Secret(simulator.login), "control_key": Secret(simulator.controlKey),
-                    "private_key": Secret(simulator.privateKeyPEM),
-                ])
-            }
-            if let simulator = sandbox.jsonapi(id) {
-                providers[id] = provider.with(credentials: [
-                    "account_id": Secret(simulator.account.accountID), "api_key": Secret(simulator.account.apiKey),
-                    "public_key": Secret(simulator.account.publicKey), "callback_secret": Secret(simulator.account.callbackSecret),
-                ])
-            }
-        }
-        return RoutingTable(services: services, providers: providers, routes: routes, pollInterval: pollInterval)
-    }
-}
-
 extension ProviderConfig {
     func with(credentials: [String: Secret]) -> ProviderConfig {
         var copy = self
@@ -215,9 +185,10 @@ extension ProviderConfig {
 }
 
 /// Shuts the shared HTTP client down after every other service stopped.
-struct HTTPClientService: Service {
+public struct HTTPClientService: Service {
     let client: HTTPClient
-    func run() async throws {
+    public init(client: HTTPClient) { self.client = client }
+    public func run() async throws {
         try? await gracefulShutdown()
         try await client.shutdown()
     }
@@ -269,41 +240,7 @@ extension GatewayApp {
     }
 }
 
-/// Runs the provider sandbox alone (`payout-gateway sandbox`), printing each simulated account's credentials.
-/// v4 simulators are given as `id` or `id:prefix` (`billblend:checkout`); their RSA private keys are written to
-/// files (mode 0600) in `keyDirectory`, never printed.
-public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], paynet: [String], keyDirectory: String, logger: Logger) async throws {
-    var simulators: [PaynetSandbox] = []
-    try FileManager.default.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true)
-    for spec in paynet {
-        let parts = spec.split(separator: ":").map(String.init)
-        simulators.append(try PaynetSandbox(id: parts[0], pathPrefix: parts.count > 1 ? parts[1] : "paynet"))
-    }
-    let server = SandboxServer(jsonapi: jsonapiPrefixes.map { JSONAPISandbox(prefix: $0) }, paynet: simulators)
-    for simulator in server.jsonapi {
-        standardOutput("""
-            \(simulator.prefix) (jsonapi): base_url=http://\(host):\(port)/\(simulator.prefix) account_id=\(simulator.account.accountID) \
-            api_key=\(simulator.account.apiKey) public_key=\(simulator.account.publicKey) callback_secret=\(simulator.account.callbackSecret)
-            """)
-    }
-    for simulator in server.paynet {
-        let keyPath = (keyDirectory as NSString).appendingPathComponent("\(simulator.id).pem")
-        _ = FileManager.default.createFile(atPath: keyPath, contents: Data(simulator.privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
-        standardOutput("""
-            \(simulator.id) (paynet-v4): base_url=http://\(host):\(port)/\(simulator.id)/\(simulator.pathPrefix) login=\(simulator.login) \
-            control_key=\(simulator.controlKey) private_key_file=\(keyPath)
-            """)
-    }
-    let client = ProviderHTTP.makeClient()
-    let app = Application(
-        router: server.buildRouter(),
-        configuration: .init(address: .hostname(host, port: port), serverName: "payout-sandbox"),
-        services: [HTTPClientService(client: client), server.clock(client: client, logger: logger)],
-        logger: logger)
-    try await app.runService()
-}
-
 /// Writes a line to standard output at once (print buffers when stdout is not a terminal).
-func standardOutput(_ text: String) {
+public func standardOutput(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

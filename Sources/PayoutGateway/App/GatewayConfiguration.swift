@@ -15,6 +15,9 @@ public struct GatewayConfiguration: Sendable {
     public var sandboxPort = 0
     /// Start the sandbox in-process when routes.json names sandbox providers (the demo).
     public var sandboxEnabled = true
+    /// Makes the in-process simulators (`PayoutSandbox`'s `SandboxServer.inProcess`); without it, sandbox
+    /// providers cannot start.
+    public var simulators: SimulatorFactory?
     /// Demo merchant credentials (created on start when the sandbox runs).
     public var demoMerchant: DemoMerchant? = DemoMerchant()
     public var engine = EngineSettings()

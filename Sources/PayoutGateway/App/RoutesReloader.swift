@@ -16,14 +16,14 @@ public struct RoutesReloader: Service {
     let path: String
     let runtime: GatewayRuntime
     let http: ProviderHTTP
-    let sandbox: SandboxServer?
+    let sandbox: (any ProviderSimulators)?
     let sandboxPort: Int?
     let pollMillis: Int64
     /// The engine's settings: a reload that would make the lease shorter than a provider call is refused.
     let engine: EngineSettings
     let logger: Logger
 
-    init(path: String, runtime: GatewayRuntime, http: ProviderHTTP, sandbox: SandboxServer?, sandboxPort: Int?, engine: EngineSettings = EngineSettings(),
+    init(path: String, runtime: GatewayRuntime, http: ProviderHTTP, sandbox: (any ProviderSimulators)?, sandboxPort: Int?, engine: EngineSettings = EngineSettings(),
          pollMillis: Int64, logger: Logger) {
         self.engine = engine
         self.path = path
@@ -46,7 +46,7 @@ public struct RoutesReloader: Service {
                     .init(path: "$.providers[id=\($0.id)].base_url", reason: "no sandbox simulator runs for \($0.id); restart to add sandbox providers")
                 })
             }
-            table = table.withSandboxCredentials(sandbox)
+            table = table.withSimulatorCredentials(sandbox)
         } else if let provider = table.providers.values.first(where: \.isSandbox) {
             throw RoutesValidationError(issues: [.init(path: "$.providers[id=\(provider.id)].base_url", reason: "the sandbox is not running")])
         }

@@ -9,6 +9,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     let body: JSONValue
     var headers: HTTPFields = [:]
 
+    public init(status: HTTPResponse.Status, body: JSONValue) {
+        self.status = status
+        self.body = body
+    }
+
     /// `{"errors":[{"status":"Not Found","code":"404"}]}` — reason phrase in `status`, the code as a string.
     public static func http(_ status: HTTPResponse.Status, detail: String? = nil) -> APIError {
         var item: [String: JSONValue] = ["status": .string(status.reasonPhrase), "code": .string(String(status.code))]
@@ -64,7 +69,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
 extension Response {
     /// A JSON answer with `application/json`.
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    public static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status,
             headers: [.contentType: "application/json"],

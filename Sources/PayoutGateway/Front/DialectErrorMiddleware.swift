@@ -5,17 +5,17 @@ import Logging
 
 /// Turns every error into the dialect's shape: unknown paths 404, known paths with another method 405,
 /// anything unexpected a generic 500 (logged by type only, never by content).
-struct DialectErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+public struct DialectErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Path templates served, with their methods (`:id` matches one segment).
     let routes: [(template: [Substring], methods: Set<HTTPRequest.Method>)]
 
-    init(routes: [(String, [HTTPRequest.Method])]) {
+    public init(routes: [(String, [HTTPRequest.Method])]) {
         var merged: [String: Set<HTTPRequest.Method>] = [:]
         for (path, methods) in routes { merged[path, default: []].formUnion(methods) }
         self.routes = merged.map { (template: $0.key.split(separator: "/"), methods: $0.value) }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {

@@ -105,7 +105,7 @@ final class MerchantAuthCache: Sendable {
 extension Request {
     /// A query parameter by name (`page[size]`, `filter[reference_id]`), with brackets sent raw or
     /// percent-encoded (`page%5Bsize%5D`), as clients differ.
-    func query(_ name: String) -> String? {
+    public func query(_ name: String) -> String? {
         guard let query = uri.query else { return nil }
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PayoutGateway
+@testable import PayoutSandbox
 
 /// SplitMix64: a small seeded generator, so that a seed replays the same run.
 struct SeededRandom: RandomNumberGenerator {

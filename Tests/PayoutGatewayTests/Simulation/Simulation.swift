@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SQLKit
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import Synchronization
 
 /// A deterministic simulation of the payout engine, in the spirit of FoundationDB's and TigerBeetle's simulators:

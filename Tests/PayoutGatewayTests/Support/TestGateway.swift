@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PayoutGateway
+import PayoutSandbox
 import Testing
 
 /// Builds gateways on loopback for tests: in-memory store, the sandbox in-process, short timings.
@@ -35,6 +36,7 @@ enum TestGateway {
 
     static func configuration(routesPath: String? = nil, database: String = "sqlite::memory:") async throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
+        configuration.simulators = SandboxServer.inProcess
         configuration.routesPath = routesPath ?? shippedRoutesPath
         configuration.databaseURL = database
         configuration.port = try await freePort()

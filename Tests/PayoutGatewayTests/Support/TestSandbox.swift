@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hummingbird
 import Logging
 import PayoutGateway
+import PayoutSandbox
 import ServiceLifecycle
 
 /// Runs a sandbox server alone on a port for the duration of `body`.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import PayoutGateway
+@testable import PayoutSandbox
 import SQLKit
 import Testing
 

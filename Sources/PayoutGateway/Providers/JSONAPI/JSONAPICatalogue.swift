@@ -27,6 +27,7 @@ public struct ProviderServiceFields: Sendable, Hashable {
 /// Why a catalogue read failed (no secrets, no bodies).
 public struct CatalogueError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 extension JSONAPIAdapter {

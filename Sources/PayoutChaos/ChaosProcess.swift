@@ -1,3 +1,5 @@
+import PayoutGateway
+import PayoutSandbox
 import Foundation
 
 /// The gateway under test as a child process, killed with SIGKILL and started again.

@@ -1,3 +1,5 @@
+import PayoutGateway
+import PayoutSandbox
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,3 +1,4 @@
+import PayoutGateway
 import NIOHTTP1
 import HTTPTypes
 import AsyncHTTPClient
@@ -64,7 +65,7 @@ extension JSONAPISandbox {
         var request = HTTPClientRequest(url: callback.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Signature", value: Digest.callbackSignature(secret: account.callbackSecret, body: Data(callback.body.utf8)))
+        request.headers.add(name: "X-Signature", value: SandboxSignatures.jsonapiCallbackSignature(secret: account.callbackSecret, body: Data(callback.body.utf8)))
         request.body = .bytes(ByteBuffer(string: callback.body))
         var delivered = false
         if let response = try? await client.execute(request, timeout: .seconds(10)) {

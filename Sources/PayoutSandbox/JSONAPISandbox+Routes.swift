@@ -1,3 +1,5 @@
+import PayoutGateway
+import NIOFoundationCompat
 import Logging
 import Foundation
 import HTTPTypes
@@ -43,7 +45,7 @@ extension JSONAPISandbox {
 
     func authorize(_ request: Request) throws {
         let expected = "Basic " + Data("\(account.accountID):\(account.apiKey)".utf8).base64EncodedString()
-        guard let header = request.headers[.authorization], Digest.constantTimeEquals(header, expected) else {
+        guard let header = request.headers[.authorization], SandboxSignatures.equal(header, expected) else {
             throw APIError.unauthorized
         }
     }

@@ -1,3 +1,4 @@
+import PayoutGateway
 import Synchronization
 
 /// The callbacks a simulator still has to send: due ones are taken off, failed ones come back on the provider's

@@ -1,3 +1,5 @@
+import PayoutGateway
+import PayoutSandbox
 import AsyncHTTPClient
 import Foundation
 import Hummingbird

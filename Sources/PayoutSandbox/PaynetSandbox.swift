@@ -1,3 +1,4 @@
+import PayoutGateway
 import Foundation
 import Synchronization
 import _CryptoExtras

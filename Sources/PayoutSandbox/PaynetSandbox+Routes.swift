@@ -1,3 +1,4 @@
+import PayoutGateway
 import Synchronization
 import Foundation
 import HTTPTypes
@@ -36,17 +37,17 @@ extension PaynetSandbox {
     func handle(_ command: String, _ request: Request, endpoint: String) async throws -> Response {
         var request = request
         let body = String(buffer: try await request.collectBody(upTo: 64 * 1024))
-        let pairs = PaynetForm.decodePairs(body)
+        let pairs = SandboxSignatures.formPairs(body)
         var parameters: [String: String] = [:]
         for (key, value) in pairs where parameters[key] == nil { parameters[key] = value }
         let json = request.headers[.accept]?.contains("application/vnd.pay+json") == true
 
         let answer: Answer
         if command == "v2/status" {
-            let expected = PaynetControl.status(
+            let expected = SandboxSignatures.statusControl(
                 login: parameters["login"] ?? "", clientOrderID: parameters["client_orderid"] ?? "",
                 orderID: parameters["orderid"] ?? "", controlKey: controlKey)
-            if parameters["login"] != login || !Digest.constantTimeEquals(expected, parameters["control"] ?? "") {
+            if parameters["login"] != login || !SandboxSignatures.equal(expected, parameters["control"] ?? "") {
                 answer = Answer(values: [("type", "validation-error"), ("error-message", "Invalid control code"), ("error-code", "3")])
             } else {
                 answer = status(parameters, endpoint: endpoint)
@@ -76,22 +77,23 @@ extension PaynetSandbox {
             let failed = ["validation-error", "error"].contains(object["type"]?.stringValue ?? "")
             return Response.json(.object(object), status: failed && answer.status == .ok ? .badRequest : answer.status)
         }
-        let text = answer.values.map { PaynetOAuth.encode($0.0) + "=" + PaynetOAuth.encode($0.1) + "\n" }.joined(separator: "&")
+        let text = answer.values.map { SandboxSignatures.percentEncode($0.0) + "=" + SandboxSignatures.percentEncode($0.1) + "\n" }.joined(separator: "&")
         return Response(status: answer.status, headers: [.contentType: "text/html;charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// OAuth RSA-SHA256 (or HMAC-SHA1 with the control key) over the body and header parameters.
     func verifyOAuth(_ request: Request, body: [(String, String)]) -> Bool {
-        let oauth = PaynetOAuth.parseHeader(request.headers[.authorization] ?? "")
+        let oauth = SandboxSignatures.oauthHeader(request.headers[.authorization] ?? "")
         guard oauth["oauth_consumer_key"] == login, let signature = oauth["oauth_signature"] else { return false }
         let host = request.head.authority ?? "127.0.0.1"
         let url = "http://\(host)\(request.uri.path)"
-        let headerPairs = oauth.filter { $0.key.hasPrefix("oauth_") }.map { ($0.key, $0.value) }
+        // Everything signed: the body and the header's oauth_* parameters except the signature itself.
+        let headerPairs = oauth.filter { $0.key.hasPrefix("oauth_") && $0.key != "oauth_signature" }.map { ($0.key, $0.value) }
         let bodyPairs = body.filter { oauth[$0.0] == nil }
-        let base = PaynetOAuth.baseString(url: url, parameters: bodyPairs + headerPairs)
+        let base = SandboxSignatures.oauthBaseString(url: url, parameters: bodyPairs + headerPairs)
         switch oauth["oauth_signature_method"] {
-        case "RSA-SHA256"?: return PaynetOAuth.verifyRSA(baseString: base, signature: signature, publicKeyPEM: publicKeyPEM)
-        case "HMAC-SHA1"?: return Digest.constantTimeEquals(PaynetOAuth.signHMAC(baseString: base, controlKey: controlKey), signature)
+        case "RSA-SHA256"?: return SandboxSignatures.verifyRSASHA256(base: base, signature: signature, publicKeyPEM: publicKeyPEM)
+        case "HMAC-SHA1"?: return SandboxSignatures.equal(SandboxSignatures.hmacSHA1(base: base, controlKey: controlKey), signature)
         default: return false
         }
     }

@@ -1,3 +1,4 @@
+import PayoutGateway
 import HTTPTypes
 import Logging
 import Foundation

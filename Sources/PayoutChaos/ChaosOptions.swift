@@ -1,3 +1,5 @@
+import PayoutGateway
+import PayoutSandbox
 import Foundation
 
 /// What a chaos run does: payouts, provider fault rate, gateway kills.

@@ -1,3 +1,4 @@
+import PayoutGateway
 import Synchronization
 
 /// The faults a simulator injects into create calls: queued ones first, then a random share, counted.

@@ -1,3 +1,4 @@
+import PayoutGateway
 import Foundation
 import HTTPTypes
 import Hummingbird

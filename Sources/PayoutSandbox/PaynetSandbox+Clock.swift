@@ -1,3 +1,4 @@
+import PayoutGateway
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -25,10 +26,10 @@ extension PaynetSandbox {
                     URLQueryItem(name: "merchant_order", value: order.clientOrderID), URLQueryItem(name: "client_orderid", value: order.clientOrderID),
                     URLQueryItem(name: "amount", value: MinorUnits.format(order.amountMinor, exponent: order.exponent)),
                     URLQueryItem(name: "type", value: "payout"),
-                    URLQueryItem(name: "control", value: PaynetControl.callback(status: order.status, orderID: order.orderID, clientOrderID: order.clientOrderID, controlKey: controlKey)),
+                    URLQueryItem(name: "control", value: SandboxSignatures.callbackControl(status: order.status, orderID: order.orderID, clientOrderID: order.clientOrderID, controlKey: controlKey)),
                 ]
                 if let message = order.errorMessage { items.append(URLQueryItem(name: "error_message", value: message)) }
-                components.percentEncodedQuery = items.map { PaynetOAuth.encode($0.name) + "=" + PaynetOAuth.encode($0.value ?? "") }.joined(separator: "&")
+                components.percentEncodedQuery = items.map { SandboxSignatures.percentEncode($0.name) + "=" + SandboxSignatures.percentEncode($0.value ?? "") }.joined(separator: "&")
                 if let url = components.string { state.callbacks.enqueue(url, dueAtMillis: now) }
             }
         }
