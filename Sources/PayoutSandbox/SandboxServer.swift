@@ -69,12 +69,15 @@ public struct SandboxServer: ProviderSimulators {
                 simulator.lateVisibilityMillis = request.lateVisibilityMillis
                 jsonapi.append(simulator)
             case .paynetV4:
-                var simulator = try PaynetSandbox(id: provider.id, pathPrefix: provider.paynet?.sandboxPathPrefix ?? "paynet")
+                var simulator = try PaynetSandbox(id: provider.id, pathPrefix: (provider.options as? PaynetOptions)?.sandboxPathPrefix ?? "paynet")
                 simulator.processingMillis = request.processingMillis
                 simulator.callbackStepMillis = request.callbackStepMillis
                 simulator.faultDelayMillis = request.faultDelayMillis
                 simulator.lateVisibilityMillis = request.lateVisibilityMillis
                 paynet.append(simulator)
+            default:
+                throw RoutesValidationError(issues: [.init(
+                    path: "$.providers[id=\(provider.id)].base_url", reason: "no simulator of dialect \(provider.dialect) exists")])
             }
         }
         return SandboxServer(jsonapi: jsonapi, paynet: paynet)

@@ -78,7 +78,7 @@ private func assemble(
     }
 
     // Routes, with generated credentials for sandbox providers.
-    var table = try RoutesCompiler().compile(contentsOf: configuration.routesPath)
+    var table = try RoutesCompiler(dialects: configuration.dialects).compile(contentsOf: configuration.routesPath)
     var sandbox: (any ProviderSimulators)?
     var sandboxPort: Int?
     let sandboxProviders = table.providers.values.filter(\.isSandbox).sorted { $0.id < $1.id }

@@ -18,6 +18,8 @@ public struct GatewayConfiguration: Sendable {
     /// Makes the in-process simulators (`PayoutSandbox`'s `SandboxServer.inProcess`); without it, sandbox
     /// providers cannot start.
     public var simulators: SimulatorFactory?
+    /// The provider dialects routes.json may name (tests register a test-only dialect here).
+    public var dialects: DialectRegistry = .standard
     /// Demo merchant credentials (created on start when the sandbox runs).
     public var demoMerchant: DemoMerchant? = DemoMerchant()
     public var engine = EngineSettings()

@@ -38,6 +38,6 @@ extension RoutingTable {
                 providers[id] = provider.with(credentials: credentials)
             }
         }
-        return RoutingTable(services: services, providers: providers, routes: routes, pollInterval: pollInterval)
+        return RoutingTable(services: services, providers: providers, routes: routes, pollInterval: pollInterval, dialects: dialects)
     }
 }

@@ -38,7 +38,8 @@ public struct RoutesReloader: Service {
     /// Validates and swaps; throws the validation issues and leaves the running table untouched on failure.
     @discardableResult
     public func reload() throws(RoutesValidationError) -> Summary {
-        var table = try RoutesCompiler().compile(contentsOf: path)
+        // The dialects of the running table: a reload cannot add one.
+        var table = try RoutesCompiler(dialects: runtime.snapshot.table.dialects).compile(contentsOf: path)
         if let sandbox {
             let missing = table.providers.values.filter { $0.isSandbox && sandbox.baseURL(provider: $0.id, port: 0) == nil }
             if !missing.isEmpty {

@@ -69,12 +69,6 @@ public struct FieldDefinition: Sendable, Codable, Hashable {
     }
 }
 
-/// Which protocol a provider speaks.
-public enum ProviderDialect: String, Sendable, Codable {
-    case jsonapi
-    case paynetV4 = "paynet-v4"
-}
-
 /// One provider instance: a dialect, a base URL and the credentials to reach it.
 public struct ProviderDefinition: Sendable, Codable {
     public var id: String
@@ -89,8 +83,6 @@ public struct ProviderDefinition: Sendable, Codable {
     public var timeoutSeconds: Double?
     public var pollIntervalSeconds: Double?
     public var enabled: Bool?
-    /// PaynetEasy v4 settings (flow, endpoints per currency, status API, signature, JSON answers).
-    public var paynet: PaynetOptions?
     /// JSON:API: how often the services list is read, and how old it may get before the provider is not eligible.
     public var servicesRefreshSeconds: Double?
     public var servicesMaxAgeSeconds: Double?
@@ -100,9 +92,11 @@ public struct ProviderDefinition: Sendable, Codable {
     /// only with `rejected` is an unclear create ever sent again. Default: `rejected` for JSON:API (409 by its
     /// documents), `unknown` for PaynetEasy v4 (undocumented).
     public var repeatedReference: RepeatedReference?
+    /// Every other key, for the dialect to read its own options from (`paynet` for PaynetEasy v4).
+    public var options: [String: JSONValue] = [:]
 
-    enum CodingKeys: String, CodingKey {
-        case id, dialect, credentials, services, enabled, paynet
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, dialect, credentials, services, enabled
         case repeatedReference = "repeated_reference"
         case servicesRefreshSeconds = "services_refresh_seconds"
         case servicesMaxAgeSeconds = "services_max_age_seconds"
@@ -115,6 +109,57 @@ public struct ProviderDefinition: Sendable, Codable {
     }
 
     public var isSandbox: Bool { baseURL == "sandbox" }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        dialect = try container.decode(ProviderDialect.self, forKey: .dialect)
+        baseURL = try container.decode(String.self, forKey: .baseURL)
+        credentials = try container.decodeIfPresent([String: SecretReference].self, forKey: .credentials)
+        services = try container.decode([String: ProviderServiceDefinition].self, forKey: .services)
+        autoProcess = try container.decodeIfPresent(Bool.self, forKey: .autoProcess)
+        testMode = try container.decodeIfPresent(Bool.self, forKey: .testMode)
+        timeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
+        pollIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .pollIntervalSeconds)
+        enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
+        servicesRefreshSeconds = try container.decodeIfPresent(Double.self, forKey: .servicesRefreshSeconds)
+        servicesMaxAgeSeconds = try container.decodeIfPresent(Double.self, forKey: .servicesMaxAgeSeconds)
+        eligibilityFlags = try container.decodeIfPresent([String].self, forKey: .eligibilityFlags)
+        repeatedReference = try container.decodeIfPresent(RepeatedReference.self, forKey: .repeatedReference)
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let all = try decoder.container(keyedBy: AnyCodingKey.self)
+        for key in all.allKeys where !known.contains(key.stringValue) {
+            options[key.stringValue] = try all.decode(JSONValue.self, forKey: key)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(dialect, forKey: .dialect)
+        try container.encode(baseURL, forKey: .baseURL)
+        try container.encodeIfPresent(credentials, forKey: .credentials)
+        try container.encode(services, forKey: .services)
+        try container.encodeIfPresent(autoProcess, forKey: .autoProcess)
+        try container.encodeIfPresent(testMode, forKey: .testMode)
+        try container.encodeIfPresent(timeoutSeconds, forKey: .timeoutSeconds)
+        try container.encodeIfPresent(pollIntervalSeconds, forKey: .pollIntervalSeconds)
+        try container.encodeIfPresent(enabled, forKey: .enabled)
+        try container.encodeIfPresent(servicesRefreshSeconds, forKey: .servicesRefreshSeconds)
+        try container.encodeIfPresent(servicesMaxAgeSeconds, forKey: .servicesMaxAgeSeconds)
+        try container.encodeIfPresent(eligibilityFlags, forKey: .eligibilityFlags)
+        try container.encodeIfPresent(repeatedReference, forKey: .repeatedReference)
+        var all = encoder.container(keyedBy: AnyCodingKey.self)
+        for (key, value) in options { try all.encode(value, forKey: AnyCodingKey(stringValue: key)) }
+    }
+}
+
+/// A coding key for any JSON object key.
+struct AnyCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// How a route orders its eligible providers.
@@ -211,39 +256,6 @@ public struct RouteDefinition: Sendable, Codable {
             case amountMax = "amount_max"
         }
     }
-}
-
-/// How a PaynetEasy v4 provider instance is reached.
-public struct PaynetOptions: Sendable, Codable, Hashable {
-    /// `direct` (payout) or `bank_confirmation` (payout-check, then payout-pay once the bank validated).
-    public var flow: PaynetFlow?
-    /// Currency → exactly one of an endpoint id or an endpoint-group id.
-    public var endpoints: [String: ProviderEndpoint]
-    /// `v2` (SHA-1 `control`, the use-case pages' choice, default) or `v4` (OAuth).
-    public var statusAPI: String?
-    /// `rsa-sha256` (default) or `hmac-sha1` (OAuth with the control key).
-    public var signature: String?
-    /// Ask for JSON answers (`Accept: application/vnd.pay+json`).
-    public var json: Bool?
-    /// Extra non-secret parameters sent with every payout (`purpose`, `ipaddress` …).
-    public var extraParameters: [String: String]?
-    /// Order-stage (case-insensitive) that means the bank validated a payout-check.
-    public var validatedStage: String?
-    /// For `base_url: "sandbox"`: the white label's path prefix to simulate (`paynet`, `checkout`).
-    public var sandboxPathPrefix: String?
-
-    enum CodingKeys: String, CodingKey {
-        case flow, endpoints, signature, json
-        case sandboxPathPrefix = "sandbox_path_prefix"
-        case statusAPI = "status_api"
-        case extraParameters = "extra_parameters"
-        case validatedStage = "validated_stage"
-    }
-}
-
-public enum PaynetFlow: String, Sendable, Codable, Hashable {
-    case direct
-    case bankConfirmation = "bank_confirmation"
 }
 
 /// One currency's entry point at a provider that has endpoints (PaynetEasy v4): an endpoint id or an

@@ -39,12 +39,7 @@ public final class GatewayRuntime: Sendable {
         var adapters: [String: any ProviderAdapter] = [:]
         for (id, provider) in table.providers {
             let base = provider.isSandbox ? (sandboxBaseURL(id) ?? provider.baseURL) : provider.baseURL
-            switch provider.dialect {
-            case .jsonapi:
-                adapters[id] = JSONAPIAdapter(config: provider, baseURL: base, http: http, logger: logger)
-            case .paynetV4:
-                adapters[id] = PaynetV4Adapter(config: provider, baseURL: base, http: http, logger: logger)
-            }
+            adapters[id] = table.dialects[provider.dialect]?.makeAdapter(config: provider, baseURL: base, http: http, logger: logger)
         }
         return Snapshot(table: table, adapters: adapters)
     }

@@ -41,7 +41,7 @@ struct CatalogueRoutes: Sendable {
                         // The provider's own services list (JSON:API) narrows availability and limits.
                         var listedMin: Int64?
                         var listedMax: Int64?
-                        if provider.dialect == .jsonapi, let listed = router.listedService(provider, service: service.code, currency: currency) {
+                        if let listed = router.listedService(provider, service: service.code, currency: currency) {
                             switch listed {
                             case .failure: continue
                             case .success(let info?):

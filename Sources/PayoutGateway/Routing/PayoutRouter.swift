@@ -109,7 +109,8 @@ public struct PayoutRouter: Sendable {
         guard let terms = mapping.terms(currency: currency.code) else { return "does not pay out \(currency.code)" }
         if let min = terms.amountMin?.minor(exponent: currency.exponent), amountMinor < min { return "below its minimum" }
         if let max = terms.amountMax?.minor(exponent: currency.exponent), amountMinor > max { return "above its maximum" }
-        if provider.dialect == .jsonapi, let entry = listedService(provider, service: service, currency: currency) {
+        // Providers with a services list (cached by the refresher) are also held to it.
+        if let entry = listedService(provider, service: service, currency: currency) {
             switch entry {
             case .failure(let reason): return reason.description
             case .success(let listed):

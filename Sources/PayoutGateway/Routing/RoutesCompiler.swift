@@ -3,16 +3,13 @@ import Synchronization
 
 /// Parses and validates a routes file into a ``RoutingTable``; reports every issue, not just the first.
 public struct RoutesCompiler: Sendable {
-    /// Credentials each dialect needs (sandbox providers get theirs generated at start-up).
-    static let requiredCredentials: [ProviderDialect: [String]] = [
-        .jsonapi: ["account_id", "api_key", "callback_secret"],
-        .paynetV4: ["login", "control_key"],
-    ]
-
     public var secrets: SecretResolver
+    /// The dialects providers may speak; each checks its own settings.
+    public var dialects: DialectRegistry
 
-    public init(secrets: SecretResolver = SecretResolver()) {
+    public init(secrets: SecretResolver = SecretResolver(), dialects: DialectRegistry = .standard) {
         self.secrets = secrets
+        self.dialects = dialects
     }
 
     public func compile(data: Data) throws(RoutesValidationError) -> RoutingTable {
@@ -71,6 +68,10 @@ public struct RoutesCompiler: Sendable {
                 issue("\(path).id", "must be 1–64 characters of letters, digits, - or _")
             }
             if providers[provider.id] != nil { issue("\(path).id", "duplicate provider \(provider.id)") }
+            guard let dialect = dialects[provider.dialect] else {
+                issue("\(path).dialect", "unknown dialect \(provider.dialect) (known: \(dialects.names.joined(separator: ", ")))")
+                continue
+            }
             if !provider.isSandbox, URL(string: provider.baseURL)?.scheme?.hasPrefix("http") != true {
                 issue("\(path).base_url", "must be an http(s) URL or \"sandbox\"")
             }
@@ -83,7 +84,7 @@ public struct RoutesCompiler: Sendable {
                 }
             }
             if !provider.isSandbox {
-                for name in Self.requiredCredentials[provider.dialect] ?? [] where provider.credentials?[name] == nil {
+                for name in dialect.requiredCredentials where provider.credentials?[name] == nil {
                     issue("\(path).credentials.\(name)", "required for dialect \(provider.dialect.rawValue)")
                 }
             }
@@ -93,12 +94,13 @@ public struct RoutesCompiler: Sendable {
                 let gatewayService = file.services.first(where: { $0.code == code })
                 if gatewayService == nil { issue(spath, "unknown gateway service \(code)") }
                 mappings[code] = compileMapping(
-                    definition, path: spath, dialect: provider.dialect, gatewayCurrencies: gatewayService?.currencies ?? [], gatewayCode: code,
+                    definition, path: spath, dialect: dialect, gatewayCurrencies: gatewayService?.currencies ?? [], gatewayCode: code,
                     &issues)
             }
-            if provider.dialect == .paynetV4 {
-                checkPaynet(provider, path: path, &issues)
+            for key in provider.options.keys.sorted() where key != dialect.optionsKey {
+                issue("\(path).\(key)", "not a setting of dialect \(provider.dialect)")
             }
+            let options = dialect.compileOptions(provider, raw: dialect.optionsKey.flatMap { provider.options[$0] }, path: path, issues: &issues)
             if let timeout = provider.timeoutSeconds, !(timeout > 0 && timeout <= 300) {
                 issue("\(path).timeout_seconds", "must be in (0, 300]")
             }
@@ -114,11 +116,11 @@ public struct RoutesCompiler: Sendable {
                 testMode: provider.testMode ?? provider.isSandbox,
                 timeoutSeconds: provider.timeoutSeconds ?? file.defaults?.timeoutSeconds ?? 20,
                 pollIntervalSeconds: provider.pollIntervalSeconds ?? file.defaults?.pollIntervalSeconds ?? 3,
-                enabled: provider.enabled ?? true, paynet: provider.paynet)
+                enabled: provider.enabled ?? true, options: options)
             config.servicesRefreshSeconds = provider.servicesRefreshSeconds ?? file.defaults?.servicesRefreshSeconds ?? 60
             config.servicesMaxAgeSeconds = provider.servicesMaxAgeSeconds ?? file.defaults?.servicesMaxAgeSeconds ?? 900
             config.eligibilityFlags = provider.eligibilityFlags ?? file.defaults?.eligibilityFlags ?? ["available", "enabled"]
-            config.repeatedReference = provider.repeatedReference ?? (provider.dialect == .jsonapi ? .rejected : .unknown)
+            config.repeatedReference = provider.repeatedReference ?? dialect.defaultRepeatedReference
             if !(config.servicesRefreshSeconds >= 1), !provider.isSandbox { issue("\(path).services_refresh_seconds", "must be at least 1") }
             providers[provider.id] = config
         }
@@ -184,12 +186,12 @@ public struct RoutesCompiler: Sendable {
         guard issues.isEmpty else { throw RoutesValidationError(issues: issues) }
         return RoutingTable(
             services: services, providers: providers, routes: routes,
-            pollInterval: file.defaults?.pollIntervalSeconds ?? 3)
+            pollInterval: file.defaults?.pollIntervalSeconds ?? 3, dialects: dialects)
     }
 
     /// One provider service: its common terms and each currency's own, every limit checked in the currencies it
     /// applies to.
-    private func compileMapping(_ definition: ProviderServiceDefinition, path: String, dialect: ProviderDialect, gatewayCurrencies: [String],
+    private func compileMapping(_ definition: ProviderServiceDefinition, path: String, dialect: any DialectDescription, gatewayCurrencies: [String],
                                 gatewayCode: String, _ issues: inout [RoutesValidationError.Issue]) -> ProviderServiceMapping {
         func issue(_ path: String, _ reason: String) { issues.append(.init(path: path, reason: reason)) }
         for (ci, currency) in (definition.currencies ?? []).enumerated() where Currency(code: currency) == nil {
@@ -217,8 +219,8 @@ public struct RoutesCompiler: Sendable {
                 issue(cpath, "the gateway service \(gatewayCode) does not offer \(currency)")
             }
             if let code = terms.code, code.isEmpty || code.count > 64 { issue("\(cpath).code", "must be 1–64 characters") }
-            if terms.endpoint != nil, dialect != .paynetV4 {
-                issue("\(cpath).endpoint", "dialect \(dialect.rawValue) has no endpoints")
+            if terms.endpoint != nil, !dialect.hasEndpoints {
+                issue("\(cpath).endpoint", "dialect \(dialect.dialect) has no endpoints")
             } else if let endpoint = terms.endpoint, endpoint.pathComponent == nil {
                 issue("\(cpath).endpoint", "exactly one of endpoint_id or group_id")
             }
@@ -230,42 +232,6 @@ public struct RoutesCompiler: Sendable {
                 fieldMap: common.fieldMap.merging(terms.fieldMap ?? [:]) { _, own in own }, endpoint: terms.endpoint)
         }
         return ProviderServiceMapping(currencies: served.map(Set.init), common: common, byCurrency: byCurrency)
-    }
-
-    private func checkPaynet(_ provider: ProviderDefinition, path: String, _ issues: inout [RoutesValidationError.Issue]) {
-        guard let options = provider.paynet else {
-            issues.append(.init(path: "\(path).paynet", reason: "required for dialect paynet-v4 (flow, endpoints)"))
-            return
-        }
-        let ownEndpoints = provider.services.values.contains { ($0.byCurrency ?? [:]).values.contains { $0.endpoint != nil } }
-        if options.endpoints.isEmpty, !ownEndpoints {
-            issues.append(.init(path: "\(path).paynet.endpoints", reason: "must name an endpoint per currency"))
-        }
-        for (currency, endpoint) in options.endpoints {
-            if Currency(code: currency) == nil {
-                issues.append(.init(path: "\(path).paynet.endpoints.\(currency)", reason: "unknown ISO 4217 currency"))
-            }
-            if endpoint.pathComponent == nil {
-                issues.append(.init(path: "\(path).paynet.endpoints.\(currency)", reason: "exactly one of endpoint_id or group_id"))
-            }
-        }
-        if let api = options.statusAPI, !["v2", "v4"].contains(api) {
-            issues.append(.init(path: "\(path).paynet.status_api", reason: "must be v2 or v4"))
-        }
-        if let signature = options.signature, !["rsa-sha256", "hmac-sha1"].contains(signature) {
-            issues.append(.init(path: "\(path).paynet.signature", reason: "must be rsa-sha256 or hmac-sha1"))
-        }
-        if !provider.isSandbox, (options.signature ?? "rsa-sha256") == "rsa-sha256", provider.credentials?["private_key"] == nil {
-            issues.append(.init(path: "\(path).credentials.private_key", reason: "required for rsa-sha256 signatures"))
-        }
-        for (code, mapping) in provider.services {
-            let perCurrency = mapping.byCurrency ?? [:]
-            for currency in mapping.currencies ?? Array(perCurrency.keys).sorted()
-            where options.endpoints[currency] == nil && perCurrency[currency]?.endpoint == nil {
-                issues.append(.init(path: "\(path).services.\(code).currencies",
-                                    reason: "no endpoint for \(currency) in paynet.endpoints or by_currency.\(currency).endpoint"))
-            }
-        }
     }
 
     private func limit(_ value: JSONValue?, _ path: String, currencies: [String], _ issues: inout [RoutesValidationError.Issue]) -> DecimalLimit? {

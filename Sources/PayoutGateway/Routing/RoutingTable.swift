@@ -6,6 +6,17 @@ public struct RoutingTable: Sendable {
     public let providers: [String: ProviderConfig]
     public let routes: [CompiledRoute]
     public let pollInterval: Double
+    /// The dialects the table was compiled with (adapters and callback checks come from them).
+    public let dialects: DialectRegistry
+
+    public init(services: [GatewayService], providers: [String: ProviderConfig], routes: [CompiledRoute], pollInterval: Double,
+                dialects: DialectRegistry = .standard) {
+        self.services = services
+        self.providers = providers
+        self.routes = routes
+        self.pollInterval = pollInterval
+        self.dialects = dialects
+    }
 
     public func service(_ code: String) -> GatewayService? { services.first { $0.code == code } }
 }
@@ -44,7 +55,8 @@ public struct ProviderConfig: Sendable {
     public let timeoutSeconds: Double
     public let pollIntervalSeconds: Double
     public let enabled: Bool
-    public let paynet: PaynetOptions?
+    /// The dialect's own settings as its ``DialectDescription`` compiled them (`PaynetOptions` for v4).
+    public let options: (any Sendable)?
     public var servicesRefreshSeconds: Double = 60
     public var servicesMaxAgeSeconds: Double = 900
     public var eligibilityFlags: [String] = ["available", "enabled"]
@@ -128,9 +140,16 @@ public struct RoutesValidationError: Error, Sendable, CustomStringConvertible {
     public struct Issue: Sendable, Codable, Hashable {
         public let path: String
         public let reason: String
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     public let issues: [Issue]
+
+    public init(issues: [Issue]) { self.issues = issues }
     public var description: String { issues.map { "\($0.path): \($0.reason)" }.joined(separator: "\n") }
 }
 

@@ -84,15 +84,16 @@ public struct ServicesRefresher: Service {
         let snapshot = runtime.snapshot
         let entries = cache.snapshot()
         await withTaskGroup(of: Void.self) { group in
-            for (id, provider) in snapshot.table.providers where provider.dialect == .jsonapi && provider.enabled {
-                guard let adapter = snapshot.adapters[id] as? JSONAPIAdapter else { continue }
+            for (id, provider) in snapshot.table.providers where provider.enabled {
+                // Only providers whose adapter can read a services list have one.
+                guard let adapter = snapshot.adapters[id] as? any ProviderCatalogueSource else { continue }
                 let interval = Int64(provider.servicesRefreshSeconds * 1000)
                 if let entry = entries[id], nowMillis - entry.lastAttemptMillis < min(interval, entry.lastError == nil ? interval : 5_000) {
                     continue
                 }
                 group.addTask {
                     do {
-                        let services = try await adapter.fetchServices()
+                        let services = try await adapter.fetchServices(pageSize: 100, maxPages: 100)
                         cache.store(id, services: services)
                         // Field definitions come second: a slow prerequest never delays the list routing reads.
                         let currencies = Self.servedCurrencies(provider, table: snapshot.table).intersection(services.map(\.currency))
@@ -119,8 +120,8 @@ public struct ServicesRefresher: Service {
 
     /// The provider's field definitions for the currencies it is routed (one prerequest per currency); nil when it
     /// cannot give them (no `public_key`) or a read failed, so that the last good ones stay.
-    func fields(_ adapter: JSONAPIAdapter, currencies: Set<String>, providerID: String) async -> [String: [FieldDefinition]]? {
-        guard adapter.publicKey != nil else { return nil }
+    func fields(_ adapter: any ProviderCatalogueSource, currencies: Set<String>, providerID: String) async -> [String: [FieldDefinition]]? {
+        guard adapter.canReadFields else { return nil }
         var fields: [String: [FieldDefinition]] = [:]
         for code in currencies.sorted() {
             guard let currency = Currency(code: code) else { continue }

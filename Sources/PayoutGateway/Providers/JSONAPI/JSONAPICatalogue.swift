@@ -30,7 +30,10 @@ public struct CatalogueError: Error, Sendable, CustomStringConvertible {
     public init(description: String) { self.description = description }
 }
 
-extension JSONAPIAdapter {
+extension JSONAPIAdapter: ProviderCatalogueSource {
+    /// Field definitions need the `public_key` credential (the prerequest is a public call).
+    public var canReadFields: Bool { publicKey != nil }
+
     /// Every page of `/api/payout-services`: `links.next` followed verbatim (host-relative), else
     /// `page[number]` up to `meta.pages`. At most `maxPages` pages.
     public func fetchServices(pageSize: Int = 100, maxPages: Int = 100) async throws -> [ProviderServiceInfo] {

@@ -28,7 +28,7 @@ public struct PaynetV4Adapter: ProviderAdapter {
         self.login = config.credential("login") ?? ""
         self.controlKey = Secret(config.credential("control_key") ?? "")
         self.privateKeyPEM = config.credential("private_key").map(Secret.init)
-        self.options = config.paynet ?? PaynetOptions(endpoints: [:])
+        self.options = config.options as? PaynetOptions ?? PaynetOptions(endpoints: [:])
         self.services = config.services
         self.timeoutSeconds = config.timeoutSeconds
         self.http = http
