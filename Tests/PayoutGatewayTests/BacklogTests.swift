@@ -13,7 +13,7 @@ struct BacklogTests {
     @Test("at the bound, creates and /process answer 429 with Retry-After in the error-array shape and write nothing; below it they go ahead",
           arguments: TestStores.backends)
     func boundedBacklog(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { base in
+        try await MerchantHandlerTests.withFront(database) { base in
             let gate = BacklogGate(limit: 2)
             let front = { var front = base; front.backlog = gate; return front }()
             let merchant = GatewayConfiguration.DemoMerchant().accountID
@@ -106,7 +106,7 @@ struct BacklogTests {
 struct MerchantAuthCacheTests {
     @Test("a verified header is served from memory until its time is up; a wrong key is never kept")
     func cache() async throws {
-        try await RouterLevelTests.withFront { base in
+        try await MerchantHandlerTests.withFront { base in
             let cache = MerchantAuthCache(ttlMillis: 60_000)
             let front = { var front = base; front.authCache = cache; return front }()
             let app = Application(router: buildRouter(front))

@@ -27,7 +27,7 @@ struct StoreFencingTests {
 
     @Test("a worker whose lease expired cannot commit after another claimed the payout, even with the same owner name", arguments: TestStores.backends)
     func fencedByToken(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
+        try await MerchantHandlerTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let payout = Self.payout("fence", now: now)
@@ -48,7 +48,7 @@ struct StoreFencingTests {
 
     @Test("a merchant's /process that lands during an engine step survives the step's commit and makes the payout due", arguments: TestStores.backends)
     func processDuringStepIsKept(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
+        try await MerchantHandlerTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let (payout, first) = try await Self.claimedThenProcessRequested(store, "process-race", now: now)
@@ -64,7 +64,7 @@ struct StoreFencingTests {
 
     @Test("a /process that lands before a step's intent commit still makes the payout due after the step's last commit", arguments: TestStores.backends)
     func processBeforeIntentCommitIsKept(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
+        try await MerchantHandlerTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let (payout, first) = try await Self.claimedThenProcessRequested(store, "process-intent-race", now: now)
@@ -82,7 +82,7 @@ struct StoreFencingTests {
 
     @Test("an expiry commit loses to a /process that landed meanwhile", arguments: TestStores.backends)
     func expiryLosesToProcess(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
+        try await MerchantHandlerTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let (payout, first) = try await Self.claimedThenProcessRequested(store, "expiry-race", now: now)
@@ -95,7 +95,7 @@ struct StoreFencingTests {
 
     @Test("per payout only the oldest pending webhook is handed out, so a newer status never overtakes an older one", arguments: TestStores.backends)
     func webhooksInOrder(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
+        try await MerchantHandlerTests.withFront(database) { front in
             let store = front.store
             let now = Clock.nowMillis()
             let payout = Self.payout("hooks", now: now, callback: "http://127.0.0.1:9/hook")

@@ -25,7 +25,7 @@ struct WebhookFairnessTests {
         }
         let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestGateway.logger)
 
-        try await RouterLevelTests.withFront { front in
+        try await MerchantHandlerTests.withFront { front in
             let store = front.store
             let sealer = front.sealer
             try await store.insertMerchant(MerchantRecord(

@@ -10,8 +10,8 @@ import UnixSignals
 /// The assembled gateway: the HTTP application plus handles that operators' tools and tests use.
 public struct GatewayApp: Sendable {
     public let application: Application<RouterResponder<BasicRequestContext>>
-    /// Every service in start order (servers before the workers that call them).
-    public let services: [any Service]
+    /// Every lifecycle service in start order (servers before the workers that call them).
+    public let lifecycleServices: [any Service]
     /// This process's id, answered by `/health` (tells instances apart).
     public let instanceID: String
     let logger: Logger
@@ -124,7 +124,7 @@ private func assemble(
 
     // Merchant API
     let backlog = BacklogGate(limit: engineSettings.maxBacklog)
-    let front = FrontServices(
+    let front = FrontDependencies(
         store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil, backlog: backlog)
     let reloader = RoutesReloader(
         path: configuration.routesPath, runtime: runtime, http: http, sandbox: sandbox, sandboxPort: sandboxPort, engine: engineSettings,
@@ -149,25 +149,25 @@ private func assemble(
     }
     services.append(application)
     if let sandbox { services.append(sandbox.clock(client: client, logger: logger)) }
-    services.append(ServicesRefresher(runtime: runtime, cache: runtime.servicesCache, logger: logger))
+    services.append(ProviderServicesRefresher(runtime: runtime, cache: runtime.servicesCache, logger: logger))
     services.append(reloader)
     services.append(BacklogMonitor(gate: backlog, store: store, logger: logger))
     services.append(PayoutEngine(store: store, runtime: runtime, sealer: sealer, settings: engineSettings, logger: logger))
     services.append(WebhookDispatcher(store: store, http: http, sealer: sealer, settings: engineSettings, logger: logger))
     return GatewayApp(
-        application: application, services: services, instanceID: instanceID, logger: logger, backend: backend, client: client, store: store, runtime: runtime, simulators: sandbox, sandboxPort: sandboxPort, demoMerchant: demo,
+        application: application, lifecycleServices: services, instanceID: instanceID, logger: logger, backend: backend, client: client, store: store, runtime: runtime, simulators: sandbox, sandboxPort: sandboxPort, demoMerchant: demo,
         adminToken: adminToken, reloader: reloader)
 }
 
 /// The merchant API, public API, provider callbacks, health and metrics on one router.
-func buildRouter(_ front: FrontServices, admin: AdminRoutes? = nil, instanceID: String = "") -> Router<BasicRequestContext> {
+func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instanceID: String = "") -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
-    InvoiceRoutes(services: front).register(on: router)
-    PublicInvoiceRoutes(services: front).register(on: router)
-    CatalogueRoutes(services: front).register(on: router)
-    ProviderCallbackRoutes(services: front).register(on: router)
+    InvoiceRoutes(front: front).register(on: router)
+    PublicInvoiceRoutes(front: front).register(on: router)
+    CatalogueRoutes(front: front).register(on: router)
+    ProviderCallbackRoutes(front: front).register(on: router)
     (admin ?? AdminRoutes(adminToken: nil, reloader: nil, runtime: front.runtime)).register(on: router)
     router.get("/health") { _, _ in Response.json(["status": "ok", "instance": .string(instanceID)]) }
     router.get("/metrics") { _, _ in
@@ -218,7 +218,7 @@ public enum FreePort {
 extension GatewayApp {
     /// The gateway's one ServiceGroup.
     public func serviceGroup(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        ServiceGroup(configuration: .init(services: lifecycleServices, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
     }
 
     /// Runs until SIGTERM/SIGINT: the workers stop between steps, the server stops accepting and lets in-flight

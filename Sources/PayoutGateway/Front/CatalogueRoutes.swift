@@ -5,7 +5,7 @@ import Hummingbird
 
 /// The gateway's own service catalogue (`/api/payout-services`) and the public prerequest, from routes.json.
 struct CatalogueRoutes: Sendable {
-    let services: FrontServices
+    let front: FrontDependencies
 
     /// One catalogue entry: a gateway service in one currency, with limits merged over eligible providers.
     struct Entry {
@@ -20,7 +20,7 @@ struct CatalogueRoutes: Sendable {
     }
 
     func entries(merchantID: String?) -> [Entry] {
-        let router = services.runtime.router()
+        let router = front.runtime.router()
         let table = router.table
         var result: [Entry] = []
         for service in table.services {
@@ -36,7 +36,7 @@ struct CatalogueRoutes: Sendable {
                     for providerID in route.providers {
                         guard let provider = table.providers[providerID], provider.enabled,
                               let terms = provider.terms(service: service.code, currency: code),
-                              services.runtime.snapshot.adapters[providerID] != nil
+                              front.runtime.snapshot.adapters[providerID] != nil
                         else { continue }
                         // The provider's own services list (JSON:API) narrows availability and limits.
                         var listedMin: Int64?
@@ -73,7 +73,7 @@ struct CatalogueRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/payout-services") { request, _ in
-            let merchant = try await services.authenticate(request)
+            let merchant = try await front.authenticate(request)
             let sizeText = request.query("page[size]") ?? "20"
             let numberText = request.query("page[number]") ?? "1"
             guard let size = Int(sizeText), (1...100).contains(size) else {
@@ -96,7 +96,7 @@ struct CatalogueRoutes: Sendable {
             ])
         }
         router.get("/api/payout-services/:id") { request, context in
-            let merchant = try await services.authenticate(request)
+            let merchant = try await front.authenticate(request)
             let id = context.parameters.get("id") ?? ""
             let all = entries(merchantID: merchant.id)
             guard let entry = all.first(where: { $0.id == id }) ?? all.first(where: { $0.service.code == id }) else {
@@ -124,7 +124,7 @@ struct CatalogueRoutes: Sendable {
                 "amount_max": money(entry.amountMax),
                 "fee_min": 0, "fee_max": 0, "fee_rate": 0, "fee_fix": 0,
                 "currency": .string(entry.currency.code),
-                "test_mode": .bool(services.defaultTestMode),
+                "test_mode": .bool(front.defaultTestMode),
             ],
             "relationships": [
                 "payout-method": ["data": ["type": "payout-methods", "id": .string(entry.service.method)]],
@@ -135,9 +135,9 @@ struct CatalogueRoutes: Sendable {
     }
 
     func prerequest(_ request: Request) async throws -> Response {
-        let (body, _) = try await services.jsonBody(request)
+        let (body, _) = try await front.jsonBody(request)
         guard let key = body["public_key"]?.stringValue, key.count <= 256,
-              let merchant = try await services.store.merchant(publicKey: key)
+              let merchant = try await front.store.merchant(publicKey: key)
         else { throw APIError.unauthorized }
         guard let code = body["currency"]?.stringValue, !code.isEmpty else {
             throw APIError.validation("currency", "This value should not be blank.")
@@ -153,7 +153,7 @@ struct CatalogueRoutes: Sendable {
                 throw APIError.validation("amount", "This value should be a valid amount in \(code).")
             }
         }
-        let router = services.runtime.router()
+        let router = front.runtime.router()
         var offered: [String: JSONValue] = [:]
         var methods: [String: JSONValue] = [:]
         for entry in entries(merchantID: merchant.id) where entry.currency == currency && entry.available {
@@ -190,7 +190,7 @@ struct CatalogueRoutes: Sendable {
         return Response.json(["data": [
             "currency": .string(code),
             "amount": body["amount"] ?? .null,
-            "test_mode": .bool(services.defaultTestMode),
+            "test_mode": .bool(front.defaultTestMode),
             "services": .object(offered),
             "methods": .object(methods),
             "account": ["name": .string(merchant.name), "description": "", "icon": nil, "website": nil],

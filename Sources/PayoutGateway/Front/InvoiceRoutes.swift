@@ -5,71 +5,71 @@ import Hummingbird
 
 /// The private payout-invoices API: create, process, get by id or reference, cursor list.
 struct InvoiceRoutes: Sendable {
-    let services: FrontServices
+    let front: FrontDependencies
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/payout-invoices") { request, _ in try await create(request) }
         router.get("/api/payout-invoices") { request, _ in try await list(request) }
         router.get("/api/payout-invoices/:id") { request, context in
-            let merchant = try await services.authenticate(request)
+            let merchant = try await front.authenticate(request)
             let payout = try await find(context.parameters.get("id") ?? "", merchant: merchant)
-            return Response.json(try await services.document(payout))
+            return Response.json(try await front.document(payout))
         }
         router.post("/api/payout-invoices/:id/process") { request, context in
-            let merchant = try await services.authenticate(request)
+            let merchant = try await front.authenticate(request)
             let id = context.parameters.get("id") ?? ""
             let found = try await find(id, merchant: merchant)
-            if !found.processRequested, found.status == PayoutStatus.created.rawValue, let seconds = services.backlog.refusal() {
+            if !found.processRequested, found.status == PayoutStatus.created.rawValue, let seconds = front.backlog.refusal() {
                 throw APIError.tooManyRequests(
                     retryAfter: seconds, detail: "The gateway has too many payouts in progress; repeat this request in \(seconds) s.")
             }
-            guard let payout = try await services.store.requestProcessing(id: id, merchantId: merchant.id, nowMs: Clock.nowMillis()) else {
+            guard let payout = try await front.store.requestProcessing(id: id, merchantId: merchant.id, nowMs: Clock.nowMillis()) else {
                 throw APIError.notFound
             }
-            if !found.processRequested, payout.processRequested { services.backlog.created() }
-            return Response.json(try await services.document(payout))
+            if !found.processRequested, payout.processRequested { front.backlog.created() }
+            return Response.json(try await front.document(payout))
         }
     }
 
     func find(_ id: String, merchant: MerchantRecord) async throws -> PayoutRecord {
-        guard id.count <= 64, let payout = try await services.store.payout(id: id), payout.merchantId == merchant.id else {
+        guard id.count <= 64, let payout = try await front.store.payout(id: id), payout.merchantId == merchant.id else {
             throw APIError.notFound
         }
         return payout
     }
 
     func create(_ request: Request) async throws -> Response {
-        let merchant = try await services.authenticate(request)
-        if let seconds = services.backlog.refusal() {
+        let merchant = try await front.authenticate(request)
+        if let seconds = front.backlog.refusal() {
             throw APIError.tooManyRequests(
                 retryAfter: seconds, detail: "The gateway has too many payouts in progress; repeat this request in \(seconds) s.")
         }
-        let (body, raw) = try await services.jsonBody(request)
+        let (body, raw) = try await front.jsonBody(request)
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
         let requestHash = Digest.sha256Hex(String(decoding: raw, as: UTF8.self))
         if let key = idempotencyKey {
             guard !key.isEmpty, key.count <= 255 else { throw APIError.validation("idempotency_key", "This value should have 1 to 255 characters.") }
-            if let stored = try await services.store.idempotency(merchantId: merchant.id, key: key) {
+            if let stored = try await front.store.idempotency(merchantId: merchant.id, key: key) {
                 return try await replay(stored, hash: requestHash, merchant: merchant)
             }
         }
-        let table = services.runtime.snapshot.table
-        let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: services.defaultTestMode)
+        let table = front.runtime.snapshot.table
+        let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: front.defaultTestMode)
 
         let payoutID = Identifier.make("cpoi_")
         let decision: RouteDecision
         do {
-            decision = try services.runtime.router().decide(
+            decision = try front.runtime.router().decide(
                 service: input.service.code, currency: input.currency, amountMinor: input.amountMinor, merchantID: merchant.id,
                 reference: payoutID)
         } catch {
-            if let existing = try await services.store.payout(merchantId: merchant.id, referenceId: input.referenceId) {
+            if let existing = try await front.store.payout(merchantId: merchant.id, referenceId: input.referenceId) {
                 return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
             }
             throw APIError.validation("service", "No provider can pay out \(input.service.code) in \(input.currency.code) for this amount right now (\(error.reason)).")
         }
         // The providers' own field rules (from their prerequest) apply too: any candidate may end up paying.
-        let fields = services.runtime.router().fields(service: input.service, currency: input.currency.code, providers: decision.candidates)
+        let fields = front.runtime.router().fields(service: input.service, currency: input.currency.code, providers: decision.candidates)
         try CreateInvoiceRequest.checkFields(input.fields, against: fields)
 
         let now = Clock.nowMillis()
@@ -78,7 +78,7 @@ struct InvoiceRoutes: Sendable {
             status: PayoutStatus.created.rawValue, resolution: "ok", service: input.service.code, method: input.service.method,
             currency: input.currency.code, amountMinor: input.amountMinor, feeMinor: 0, testMode: input.testMode,
             description: input.description, fieldsMasked: JSONCoding.encodeString(Masking.maskFields(input.fields)),
-            fieldsSealed: try services.sealer.seal(fields: input.fields),
+            fieldsSealed: try front.sealer.seal(fields: input.fields),
             metadata: input.metadata.map { JSONCoding.encodeString($0) },
             customer: input.customer.map { JSONCoding.encodeString(Self.maskedCustomer($0)) },
             customerId: input.customer.map { Identifier.derived("cus_", from: merchant.id + "/" + ($0["reference_id"]?.stringValue ?? "")) },
@@ -94,11 +94,11 @@ struct InvoiceRoutes: Sendable {
         let reservation = idempotencyKey.map {
             IdempotencyRecord(merchantId: merchant.id, key: $0, requestHash: requestHash, statusCode: 0, body: payout.id, createdMs: now)
         }
-        switch try await services.store.createPayout(payout, event: event, reserving: reservation) {
+        switch try await front.store.createPayout(payout, event: event, reserving: reservation) {
         case .created(let stored):
-            if stored.processRequested { services.backlog.created() }
+            if stored.processRequested { front.backlog.created() }
             GatewayMetrics.payoutCreated()
-            services.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
+            front.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
             // The answer from what was just written: a new payout has no attempts and no webhooks yet.
             let document = InvoiceDocument.single(stored, attempts: [], webhooks: [])
             try await remember(key: idempotencyKey, hash: requestHash, merchant: merchant, status: 201, document: document)
@@ -119,10 +119,10 @@ struct InvoiceRoutes: Sendable {
         }
         var response: Response
         if stored.statusCode == 0 {
-            guard let payout = try await services.store.payout(id: stored.body), payout.merchantId == merchant.id else {
+            guard let payout = try await front.store.payout(id: stored.body), payout.merchantId == merchant.id else {
                 throw APIError.http(.conflict, detail: "A request with this Idempotency-Key is in progress; repeat it in a moment.")
             }
-            response = Response.json(try await services.document(payout), status: .created)
+            response = Response.json(try await front.document(payout), status: .created)
         } else {
             let document = (try? JSONCoding.decode(JSONValue.self, from: stored.body)) ?? .object([:])
             response = Response.json(document, status: HTTPResponse.Status(code: Int(stored.statusCode)))
@@ -133,14 +133,14 @@ struct InvoiceRoutes: Sendable {
 
     /// The dialect's 409: the previously created invoice in the body, so the merchant continues with it.
     func conflict(_ existing: PayoutRecord, key: String?, hash: String, merchant: MerchantRecord) async throws -> Response {
-        let error = APIError.conflict(try await services.document(existing), detail: "An invoice with this reference_id already exists.")
+        let error = APIError.conflict(try await front.document(existing), detail: "An invoice with this reference_id already exists.")
         try await remember(key: key, hash: hash, merchant: merchant, status: 409, document: error.body)
         throw error
     }
 
     func remember(key: String?, hash: String, merchant: MerchantRecord, status: Int, document: JSONValue) async throws {
         guard let key else { return }
-        try await services.store.saveIdempotency(IdempotencyRecord(
+        try await front.store.saveIdempotency(IdempotencyRecord(
             merchantId: merchant.id, key: key, requestHash: hash, statusCode: Int64(status),
             body: document.jsonString(), createdMs: Clock.nowMillis()))
     }
@@ -154,12 +154,12 @@ struct InvoiceRoutes: Sendable {
     }
 
     func list(_ request: Request) async throws -> Response {
-        let merchant = try await services.authenticate(request)
+        let merchant = try await front.authenticate(request)
         if let reference = request.query("filter[reference_id]") {
-            guard let payout = try await services.store.payout(merchantId: merchant.id, referenceId: reference) else {
+            guard let payout = try await front.store.payout(merchantId: merchant.id, referenceId: reference) else {
                 throw APIError.notFound
             }
-            let resource = InvoiceDocument.resource(payout, attempts: try await services.store.attempts(payoutId: payout.id), webhooks: nil)
+            let resource = InvoiceDocument.resource(payout, attempts: try await front.store.attempts(payoutId: payout.id), webhooks: nil)
             return Response.json([
                 "meta": ["count": 1, "size": 1, "before": .string(payout.id), "after": .string(payout.id)],
                 "links": ["prev": "", "next": ""],
@@ -175,7 +175,7 @@ struct InvoiceRoutes: Sendable {
         for cursor in [before, after].compactMap({ $0 }) where cursor.count > 64 {
             throw APIError.validation("page", "This cursor is not valid.")
         }
-        var page = try await services.store.payouts(merchantId: merchant.id, limit: size + 1, before: before, after: after)
+        var page = try await front.store.payouts(merchantId: merchant.id, limit: size + 1, before: before, after: after)
         var hasOlder = false
         var hasNewer = false
         if after != nil {

@@ -6,7 +6,7 @@ import Hummingbird
 /// Provider callbacks (`GET`/`POST /callbacks/{provider-id}`). The provider's dialect verifies a callback; it then
 /// only triggers a status query: the gateway books a final state from its own lookup, never from the callback alone.
 struct ProviderCallbackRoutes: Sendable {
-    let services: FrontServices
+    let front: FrontDependencies
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/callbacks/:provider") { request, context in try await receive(request, providerID: context.parameters.get("provider") ?? "") }
@@ -14,24 +14,24 @@ struct ProviderCallbackRoutes: Sendable {
     }
 
     func receive(_ request: Request, providerID: String) async throws -> Response {
-        let table = services.runtime.snapshot.table
+        let table = front.runtime.snapshot.table
         guard let provider = table.providers[providerID], let dialect = table.dialects[provider.dialect] else { throw APIError.notFound }
         var request = request
         let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: FrontServices.maxBodyBytes) } catch { throw APIError.http(.contentTooLarge) }
+        do { body = try await request.collectBody(upTo: FrontDependencies.maxBodyBytes) } catch { throw APIError.http(.contentTooLarge) }
         let subject: CallbackSubject
         do {
             subject = try dialect.verifyCallback(ProviderCallback(query: request.uri.query, headers: request.headers, body: Data(buffer: body)), provider: provider)
         } catch {
-            services.logger.warning("provider callback refused", metadata: ["provider.id": "\(provider.id)", "http.status": "\(error.status.code)"])
+            front.logger.warning("provider callback refused", metadata: ["provider.id": "\(provider.id)", "http.status": "\(error.status.code)"])
             throw error
         }
         var attempt: AttemptRecord?
-        if let id = subject.providerPayoutID { attempt = try await services.store.attempt(providerId: provider.id, providerPayoutId: id) }
-        if attempt == nil, let reference = subject.reference { attempt = try await services.store.attempt(providerId: provider.id, reference: reference) }
+        if let id = subject.providerPayoutID { attempt = try await front.store.attempt(providerId: provider.id, providerPayoutId: id) }
+        if attempt == nil, let reference = subject.reference { attempt = try await front.store.attempt(providerId: provider.id, reference: reference) }
         guard let attempt, !subject.referenceMustMatch || attempt.reference == subject.reference else { throw APIError.notFound }
-        try await services.store.nudge(payoutId: attempt.payoutId, atMs: Clock.nowMillis())
-        services.logger.info("provider callback accepted", metadata: ["provider.id": "\(provider.id)", "payout.id": "\(attempt.payoutId)"])
+        try await front.store.nudge(payoutId: attempt.payoutId, atMs: Clock.nowMillis())
+        front.logger.info("provider callback accepted", metadata: ["provider.id": "\(provider.id)", "payout.id": "\(attempt.payoutId)"])
         return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
     }
 }

@@ -6,13 +6,13 @@ import Hummingbird
 /// The public key may come as `public_key` query parameter, `X-Public-Key` header or Bearer token;
 /// without one the unguessable invoice id alone is accepted (the dialect's JS SDK sends none).
 struct PublicInvoiceRoutes: Sendable {
-    let services: FrontServices
+    let front: FrontDependencies
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/public-api/payout-invoices/:id") { request, context in
             let merchant = try await merchant(request)
             let id = context.parameters.get("id") ?? ""
-            guard id.count <= 64, let payout = try await services.store.payout(id: id),
+            guard id.count <= 64, let payout = try await front.store.payout(id: id),
                   merchant == nil || payout.merchantId == merchant?.id
             else { throw APIError.notFound }
             return Response.json(InvoiceDocument.publicShape(payout, method: payout.method))
@@ -20,7 +20,7 @@ struct PublicInvoiceRoutes: Sendable {
         router.get("/public-api/payout-invoices") { request, _ in
             guard let merchant = try await merchant(request) else { throw APIError.unauthorized }
             guard let reference = request.query("filter[reference_id]"),
-                  let payout = try await services.store.payout(merchantId: merchant.id, referenceId: reference)
+                  let payout = try await front.store.payout(merchantId: merchant.id, referenceId: reference)
             else { throw APIError.notFound }
             return Response.json(InvoiceDocument.publicShape(payout, method: payout.method))
         }
@@ -33,7 +33,7 @@ struct PublicInvoiceRoutes: Sendable {
             key = String(auth.dropFirst(7))
         }
         guard let key else { return nil }
-        guard key.count <= 256, let merchant = try await services.store.merchant(publicKey: key) else { throw APIError.unauthorized }
+        guard key.count <= 256, let merchant = try await front.store.merchant(publicKey: key) else { throw APIError.unauthorized }
         return merchant
     }
 }

@@ -35,11 +35,11 @@ public struct NoRouteError: Error, Sendable, CustomStringConvertible {
 
 /// The run-time facts the router weighs besides routes.json: cached services lists and provider health.
 public struct RoutingConditions: Sendable {
-    public var services: [String: CachedServices]
+    public var services: [String: CachedProviderServices]
     public var unhealthy: [String: String]
     public var nowMillis: Int64
 
-    public init(services: [String: CachedServices] = [:], unhealthy: [String: String] = [:], nowMillis: Int64 = Clock.nowMillis()) {
+    public init(services: [String: CachedProviderServices] = [:], unhealthy: [String: String] = [:], nowMillis: Int64 = Clock.nowMillis()) {
         self.services = services
         self.unhealthy = unhealthy
         self.nowMillis = nowMillis
@@ -151,7 +151,7 @@ public struct PayoutRouter: Sendable {
         var providerFields: [[FieldDefinition]] = []
         for providerID in providers {
             guard let provider = table.providers[providerID], let terms = provider.terms(service: service.code, currency: currency),
-                  let listed = conditions.services[providerID]?.fields[CachedServices.fieldsKey(code: terms.code, currency: currency)]
+                  let listed = conditions.services[providerID]?.fields[CachedProviderServices.fieldsKey(code: terms.code, currency: currency)]
             else { continue }
             providerFields.append(listed.map { field in
                 var renamed = field

@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 /// What the merchant-facing handlers share.
-struct FrontServices: Sendable {
+struct FrontDependencies: Sendable {
     let store: any PayoutStore
     let runtime: GatewayRuntime
     let sealer: FieldSealer

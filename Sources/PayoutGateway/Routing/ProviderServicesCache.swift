@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The last good services list of one provider and its age, with the provider's field definitions.
-public struct CachedServices: Sendable {
+public struct CachedProviderServices: Sendable {
     public var services: [ProviderServiceInfo]
     public var fetchedAtMillis: Int64
     public var lastError: String?
@@ -26,18 +26,18 @@ public struct CachedServices: Sendable {
 }
 
 /// Services lists of the JSON:API providers: stale-while-error, with a maximum age.
-public final class ServicesCache: Sendable {
-    private let entries = Mutex<[String: CachedServices]>([:])
+public final class ProviderServicesCache: Sendable {
+    private let entries = Mutex<[String: CachedProviderServices]>([:])
 
     public init() {}
 
-    public func snapshot() -> [String: CachedServices] { entries.withLock { $0 } }
+    public func snapshot() -> [String: CachedProviderServices] { entries.withLock { $0 } }
 
     /// Stores a fresh list, keeping the field definitions read before.
     public func store(_ providerID: String, services: [ProviderServiceInfo], nowMillis: Int64 = Clock.nowMillis()) {
         entries.withLock { entries in
             let kept = entries[providerID]?.fields ?? [:]
-            entries[providerID] = CachedServices(services: services, fetchedAtMillis: nowMillis, lastError: nil, lastAttemptMillis: nowMillis, fields: kept)
+            entries[providerID] = CachedProviderServices(services: services, fetchedAtMillis: nowMillis, lastError: nil, lastAttemptMillis: nowMillis, fields: kept)
         }
     }
 
@@ -54,19 +54,19 @@ public final class ServicesCache: Sendable {
                 entry.lastAttemptMillis = nowMillis
                 entries[providerID] = entry
             } else {
-                entries[providerID] = CachedServices(services: [], fetchedAtMillis: 0, lastError: error, lastAttemptMillis: nowMillis)
+                entries[providerID] = CachedProviderServices(services: [], fetchedAtMillis: 0, lastError: error, lastAttemptMillis: nowMillis)
             }
         }
     }
 }
 
 /// Refreshes every JSON:API provider's services list on its own interval (first at start-up).
-public struct ServicesRefresher: Service {
+public struct ProviderServicesRefresher: Service {
     let runtime: GatewayRuntime
-    let cache: ServicesCache
+    let cache: ProviderServicesCache
     let logger: Logger
 
-    public init(runtime: GatewayRuntime, cache: ServicesCache, logger: Logger) {
+    public init(runtime: GatewayRuntime, cache: ProviderServicesCache, logger: Logger) {
         self.runtime = runtime
         self.cache = cache
         self.logger = logger
@@ -127,7 +127,7 @@ public struct ServicesRefresher: Service {
             guard let currency = Currency(code: code) else { continue }
             do {
                 for entry in try await adapter.fetchFields(currency: currency, amountMinor: nil) {
-                    fields[CachedServices.fieldsKey(code: entry.service, currency: code)] = entry.fields
+                    fields[CachedProviderServices.fieldsKey(code: entry.service, currency: code)] = entry.fields
                 }
             } catch {
                 logger.warning("provider field definitions not read; keeping the last good ones", metadata: ["provider.id": "\(providerID)"])

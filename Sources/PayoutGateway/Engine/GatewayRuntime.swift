@@ -12,9 +12,9 @@ public final class GatewayRuntime: Sendable {
     private let current: Mutex<Snapshot>
     /// Provider breakers and services lists outlive reloads.
     public let health: ProviderHealth
-    public let servicesCache: ServicesCache
+    public let servicesCache: ProviderServicesCache
 
-    public init(_ snapshot: Snapshot, health: ProviderHealth = ProviderHealth(), servicesCache: ServicesCache = ServicesCache()) {
+    public init(_ snapshot: Snapshot, health: ProviderHealth = ProviderHealth(), servicesCache: ProviderServicesCache = ProviderServicesCache()) {
         self.current = Mutex(snapshot)
         self.health = health
         self.servicesCache = servicesCache

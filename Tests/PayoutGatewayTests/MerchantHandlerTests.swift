@@ -10,9 +10,9 @@ import Testing
 
 /// Handler tests through HummingbirdTesting's router client (no sockets, no engine).
 @Suite("Merchant API handlers (router level)")
-struct RouterLevelTests {
+struct MerchantHandlerTests {
     /// Runs `body` with handler services over a fresh store (in-memory SQLite by default), closing it afterwards.
-    static func withFront<Value: Sendable>(_ database: TestDatabase = .sqlite, _ body: (FrontServices) async throws -> Value) async throws -> Value {
+    static func withFront<Value: Sendable>(_ database: TestDatabase = .sqlite, _ body: (FrontDependencies) async throws -> Value) async throws -> Value {
         try await TestStores.withBackend(database) { backend in
             let store = SQLPayoutStore(backend: backend)
             let sealer = FieldSealer.random()
@@ -23,7 +23,7 @@ struct RouterLevelTests {
             let table = try RoutesCompiler().compile(contentsOf: TestGateway.shippedRoutesPath)
             let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(
                 table: table, http: ProviderHTTP(client: HTTPClient.shared), sandboxBaseURL: { _ in "http://127.0.0.1:9" }, logger: TestGateway.logger))
-            let front = FrontServices(store: store, runtime: runtime, sealer: sealer, logger: TestGateway.logger, defaultTestMode: true)
+            let front = FrontDependencies(store: store, runtime: runtime, sealer: sealer, logger: TestGateway.logger, defaultTestMode: true)
             return try await body(front)
         }
     }
@@ -141,62 +141,6 @@ struct RouterLevelTests {
                     #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 }
             }
-        }
-    }
-}
-
-@Suite("Payout store")
-struct StoreTests {
-    @Test("concurrent creates with one reference make one payout: the unique index decides", arguments: TestStores.backends)
-    func concurrentIdempotentCreates(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
-        let store = front.store
-        let merchant = GatewayConfiguration.DemoMerchant().accountID
-        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for index in 0..<25 {
-                group.addTask {
-                    let now = Clock.nowMillis()
-                    let payout = PayoutRecord(
-                        id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "same", status: "created", resolution: "ok",
-                        service: "card", method: "payment_card", currency: "USD", amountMinor: Int64(100 + index), feeMinor: 0,
-                        testMode: true, description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil,
-                        customerId: nil, callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil,
-                        redirectUrl: nil, pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now,
-                        updatedMs: now, nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
-                    let result = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
-                    if case .created = result { return true }
-                    return false
-                }
-            }
-            return try await group.reduce(into: [Bool]()) { $0.append($1) }
-        }
-        #expect(results.filter { $0 }.count == 1)
-        #expect(try await store.payouts(merchantId: merchant, limit: 100, before: nil, after: nil).count == 1)
-        }
-    }
-
-    @Test("a leased payout cannot be claimed by another worker, and a step commits only under its lease", arguments: TestStores.backends)
-    func leases(database: TestDatabase) async throws {
-        try await RouterLevelTests.withFront(database) { front in
-        let store = front.store
-        let merchant = GatewayConfiguration.DemoMerchant().accountID
-        let now = Clock.nowMillis()
-        let payout = PayoutRecord(
-            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "lease", status: "created", resolution: "ok",
-            service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
-            description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
-            callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
-            pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
-            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
-        _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
-        let first = try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 10)
-        #expect(first.map(\.id) == [payout.id])
-        #expect(try await store.claimDuePayouts(owner: "b", nowMs: now + 2, leaseMs: 10_000, limit: 10).isEmpty)
-        #expect(try await store.commit(PayoutStepCommit(payout: first[0]), owner: "b") == false)
-        #expect(try await store.commit(PayoutStepCommit(payout: first[0]), owner: "a") == true)
-        // After the lease expires another worker may take it over (crash recovery).
-        let later = try await store.claimDuePayouts(owner: "b", nowMs: now + 20_000, leaseMs: 10_000, limit: 10)
-        #expect(later.map(\.id) == [payout.id])
         }
     }
 }

@@ -3,8 +3,8 @@ import PayoutGateway
 import PayoutSandbox
 import Testing
 
-@Suite("routes.json validation and selection")
-struct RoutingTests {
+@Suite("routes.json: validation, secrets, patterns and first-match selection")
+struct RoutesFileTests {
     static let base = """
         {"services":[{"code":"card","method":"payment_card","currencies":["USD","EUR"],"fields":[{"key":"card_number","required":true,"regexp":"^\\\\d{12,19}$"}]}],
          "providers":[
