@@ -26,6 +26,8 @@ export PAYOUT_GATEWAY_LOG_LEVEL=warning
 # The create rows measure the front: no backlog bound (a 20 s run creates more payouts than the default bound).
 # The burst row measures the engine; backpressure itself is tested by BacklogTests.
 export PAYOUT_GATEWAY_MAX_BACKLOG=${PAYOUT_GATEWAY_MAX_BACKLOG:-0}
+# Nor the per-merchant rate limit (one merchant makes every request here).
+export PAYOUT_GATEWAY_RATE_LIMIT=${PAYOUT_GATEWAY_RATE_LIMIT:-0}
 for tool in wrk nginx sqlite3 curl python3; do
   command -v "$tool" >/dev/null || { echo "perf.sh needs $tool (apt-get install -y wrk nginx-light sqlite3 curl)" >&2; exit 2; }
 done

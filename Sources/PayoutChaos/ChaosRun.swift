@@ -86,6 +86,7 @@ public struct ChaosRun: Sendable {
         environment["PAYOUT_GATEWAY_WEBHOOK_CAP_MS"] = "3000"
         environment["PAYOUT_GATEWAY_AMBIGUOUS_LOOKUP_DELAY_MS"] = "300"
         environment["PAYOUT_GATEWAY_WEBHOOK_HOSTS"] = "127.0.0.1"
+        environment["PAYOUT_GATEWAY_RATE_LIMIT"] = "0"
         environment["PAYOUT_GATEWAY_ENGINE_CONCURRENCY"] = "48"
         // Every instance: its own port and public URL (callbacks), the same store and data key.
         let gateways = gatewayPorts.enumerated().map { index, port in

@@ -136,7 +136,8 @@ extension GatewayApp {
 /// Runs the provider sandbox alone (`payout-gateway sandbox`), printing each simulated account's credentials.
 /// v4 simulators are given as `id` or `id:prefix` (`billblend:checkout`); their RSA private keys are written to
 /// files (mode 0600) in `keyDirectory`, never printed.
-public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], paynet: [String], keyDirectory: String, logger: Logger) async throws {
+public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], paynet: [String], keyDirectory: String,
+                       credentialsDirectory: String? = nil, logger: Logger) async throws {
     var simulators: [PaynetSandbox] = []
     try FileManager.default.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true)
     for spec in paynet {
@@ -158,6 +159,14 @@ public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], payne
             control_key=\(simulator.controlKey) private_key_file=\(keyPath)
             """)
     }
+    if let credentialsDirectory {
+        for simulator in server.jsonapi {
+            try writeCredentials(credentialsDirectory, provider: simulator.prefix, server.credentials(provider: simulator.prefix) ?? [:])
+        }
+        for simulator in server.paynet {
+            try writeCredentials(credentialsDirectory, provider: simulator.id, server.credentials(provider: simulator.id) ?? [:])
+        }
+    }
     let client = ProviderHTTP.makeClient()
     let app = Application(
         router: server.buildRouter(),
@@ -167,3 +176,19 @@ public func runSandbox(host: String, port: Int, jsonapiPrefixes: [String], payne
     try await app.runService()
 }
 
+
+/// Writes one simulated account's credentials as files `directory/provider/name` (mode 0600), each written whole
+/// under a temporary name and then renamed, so that a gateway never reads half a secret.
+func writeCredentials(_ directory: String, provider: String, _ credentials: [String: Secret]) throws {
+    let folder = (directory as NSString).appendingPathComponent(provider)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    for (name, value) in credentials {
+        let path = (folder as NSString).appendingPathComponent(name)
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(value.value.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        _ = try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+}

@@ -24,6 +24,10 @@ struct Serve: AsyncParsableCommand {
     var publicURL: String?
     @Option(help: "File holding the base64 data key sealing destination fields (env PAYOUT_GATEWAY_DATA_KEY_FILE).")
     var dataKeyFile: String?
+    @Option(help: "PEM certificate chain: serve the merchant API over TLS (env PAYOUT_GATEWAY_TLS_CERTIFICATE; with --tls-key).")
+    var tlsCertificate: String?
+    @Option(help: "PEM private key of --tls-certificate (env PAYOUT_GATEWAY_TLS_KEY).")
+    var tlsKey: String?
 
     func run() async throws {
         let logger = makeLogger(level: logLevel)
@@ -37,8 +41,14 @@ struct Serve: AsyncParsableCommand {
         configuration.sandboxPort = sandboxPort ?? env("PAYOUT_GATEWAY_SANDBOX_PORT").flatMap(Int.init) ?? 0
         configuration.dataKeyFile = dataKeyFile ?? env("PAYOUT_GATEWAY_DATA_KEY_FILE")
         configuration.dataKey = env("PAYOUT_GATEWAY_DATA_KEY").map(Secret.init)
+        configuration.tlsCertificatePath = tlsCertificate ?? env("PAYOUT_GATEWAY_TLS_CERTIFICATE")
+        configuration.tlsKeyPath = tlsKey ?? env("PAYOUT_GATEWAY_TLS_KEY")
+        let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
+        if let rate = env("PAYOUT_GATEWAY_RATE_LIMIT").flatMap(Double.init), rate >= 0 { configuration.merchantRatePerSecond = rate }
+        if let burst = env("PAYOUT_GATEWAY_RATE_BURST").flatMap(Double.init), burst >= 1 { configuration.merchantRateBurst = burst }
+        if let idle = env("PAYOUT_GATEWAY_IDLE_TIMEOUT_SECONDS").flatMap(Int64.init), idle > 0 { configuration.idleTimeoutSeconds = idle }
         let advertisedHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
-        configuration.engine.publicBaseURL = publicURL ?? env("PAYOUT_GATEWAY_PUBLIC_URL") ?? "http://\(advertisedHost):\(configuration.port)"
+        configuration.engine.publicBaseURL = publicURL ?? env("PAYOUT_GATEWAY_PUBLIC_URL") ?? "\(scheme)://\(advertisedHost):\(configuration.port)"
         if let hosts = env("PAYOUT_GATEWAY_WEBHOOK_HOSTS") {
             configuration.engine.webhookAllowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         }
@@ -62,7 +72,7 @@ struct Serve: AsyncParsableCommand {
                 demo merchant (Basic auth for /api): account_id=\(demo.accountID) api_key=\(demo.apiKey.value)
                 public_key=\(demo.publicKey) callback_secret=\(demo.callbackSecret.value)
                 operator token (Bearer, /admin): \(app.adminToken?.value ?? "-")
-                listening on http://\(configuration.host):\(configuration.port)
+                listening on \(scheme)://\(configuration.host):\(configuration.port)
 
                 """.utf8))
         }

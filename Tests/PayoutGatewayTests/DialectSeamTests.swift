@@ -54,18 +54,24 @@ struct DialectSeamTests {
         let book = LedgerBook()
         var configuration = try await TestGateway.configuration(routesPath: try TestGateway.writeRoutes(Self.routes(tokenFile: try Self.tokenFile())))
         configuration.dialects = DialectRegistry.standard.adding(LedgerDialect(book: book))
-        try await TestGateway.withGateway(configuration) { _, client in
-            let created = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(reference: "ledger-1", amount: "12.34", autoProcess: true))
+        try await TestGateway.withGateway(configuration) { app, client in
+            // Not a demo (one provider is not a sandbox): a merchant of its own.
+            try await app.store.insertMerchant(MerchantRecord(
+                id: "coma_LedgerMerchant00001", name: "ledger", apiKeyHash: Digest.sha256Hex("ledger-key"), publicKey: "pk_test_ledger",
+                callbackSecretSealed: "unused", createdMs: 0))
+            let auth = TestGateway.basicAuth("coma_LedgerMerchant00001", "ledger-key")
+            let created = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(reference: "ledger-1", amount: "12.34", autoProcess: true),
+                                                headers: auth)
             #expect(created.status == .created)
             let id = try #require(created.json["data"]?["id"]?.stringValue)
-            let attributes = try await client.waitForStatus(id, ["processed"])
+            let attributes = try await client.waitForStatus(id, ["processed"], headers: auth)
             #expect(attributes["gateway"]?["provider_id"] == "ledger1")
             let entry = try #require(book.entries.withLock { $0.values.first })
             #expect(entry.amountMinor == 1234)
             #expect(entry.paid == 1)
             #expect(book.entries.withLock { $0.count } == 1)
             // Its limit is honoured by the router like any other provider's.
-            let large = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(reference: "ledger-2", amount: "600"))
+            let large = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(reference: "ledger-2", amount: "600"), headers: auth)
             #expect(large.status == .unprocessableContent)
 
             let reference = try #require(book.entries.withLock { $0.keys.first })

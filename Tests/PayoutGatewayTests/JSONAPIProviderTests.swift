@@ -9,7 +9,8 @@ import Testing
 @Suite("JSON:API provider adapter and sandbox")
 struct JSONAPIProviderTests {
     static let twoProviders = """
-        {"services":[{"code":"test_usd","method":"test","currencies":["USD"],"fields":[{"key":"account","required":true,"regexp":"^\\\\d{1,15}$"}]}],
+        {"services":[{"code":"test_usd","method":"test","currencies":["USD"],"fields":[{"key":"account","required":true,"regexp":"^\\\\d{1,15}$"},
+           {"key":"test_details_payout_status"}]}],
          "providers":[
            {"id":"alpha","dialect":"jsonapi","base_url":"sandbox","poll_interval_seconds":0.1,"services":{"test_usd":{"field_map":{"account":"acct"}}}},
            {"id":"beta","dialect":"jsonapi","base_url":"sandbox","poll_interval_seconds":0.1,"auto_process":true,"services":{"test_usd":{}}}],

@@ -131,6 +131,26 @@ struct MerchantHandlerTests {
         }
     }
 
+    @Test("/ready is 200 while the store answers and routes are loaded, 503 naming the problem without routes")
+    func readiness() async throws {
+        try await Self.withFront { front in
+            try await Application(router: buildRouter(front)).test(.router) { client in
+                try await client.execute(uri: "/ready", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).contains("\"status\":\"ready\""))
+                }
+            }
+            let empty = try RoutesCompiler().compile(data: Data(#"{"services":[],"providers":[],"routes":[]}"#.utf8))
+            front.runtime.replace(GatewayRuntime.Snapshot(table: empty, adapters: [:]))
+            try await Application(router: buildRouter(front)).test(.router) { client in
+                try await client.execute(uri: "/ready", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(String(buffer: response.body).contains("no routing table loaded"))
+                }
+            }
+        }
+    }
+
     @Test("metrics are exposed in the Prometheus text format")
     func metrics() async throws {
         try await Self.withFront { front in

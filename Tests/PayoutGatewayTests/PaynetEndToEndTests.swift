@@ -48,6 +48,21 @@ struct PaynetEndToEndTests {
         return try #require(response.json["data"]?["id"]?.stringValue)
     }
 
+    @Test("a destination field the service does not define is refused (422) and never reaches a v4 form")
+    func unknownFieldsRefused() async throws {
+        try await TestGateway.withGateway(try await Self.configuration()) { app, client in
+            let body = """
+                {"data":{"type":"payout-invoice","attributes":{"service":"card","currency":"USD","amount":10,"reference_id":"v4-extra",
+                "fields":{"card_number":"4444333322221111","notify_url":"http://attacker.example/n","redirect_url":"http://attacker.example/r"}}}}
+                """
+            let answer = try await client.post("/api/payout-invoices", body)
+            #expect(answer.status == .unprocessableContent)
+            #expect(answer.json["errors"]?["fields.notify_url"] != nil)
+            #expect(answer.json["errors"]?["fields.redirect_url"] != nil)
+            #expect(try #require(app.sandbox?.paynet("payneteasy")).ledger().isEmpty)
+        }
+    }
+
     @Test("Payneteasy direct payout reaches processed, paid once, in form and in JSON answers", arguments: [false, true])
     func directPayout(json: Bool) async throws {
         try await TestGateway.withGateway(try await Self.configuration(json: json)) { app, client in

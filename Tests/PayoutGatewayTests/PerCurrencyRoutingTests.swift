@@ -109,6 +109,17 @@ struct PerCurrencyRoutingTests {
             #expect(entry("USD")?["attributes"]?["amount_max"] == .null)
             #expect(entry("CHF")?["attributes"]?["amount_max"] == .number(3000))
             #expect(entry("EUR")?["attributes"]?["amount_max"] == .number(1000))
+            // Each entry lists the fields a payout needs; CHF's include the provider's card_holder once its list is read.
+            #expect(entry("USD")?["attributes"]?["fields"]?.arrayValue?.first?["key"] == "card_number")
+            var chfKeys: [String] = []
+            for _ in 0..<100 {
+                let page = try await client.get("/api/payout-services?page[size]=100")
+                let chf = page.json["data"]?.arrayValue?.first { $0["attributes"]?["service_currency"] == "CHF" }
+                chfKeys = chf?["attributes"]?["fields"]?.arrayValue?.compactMap { $0["key"]?.stringValue } ?? []
+                if chfKeys.contains("card_holder") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(chfKeys == ["card_number", "card_holder"])
         }
     }
 

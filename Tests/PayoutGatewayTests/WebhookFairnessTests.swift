@@ -47,6 +47,8 @@ struct WebhookFairnessTests {
             var settings = EngineSettings()
             settings.webhookTimeoutSeconds = 10
             settings.idleMillis = 20
+            // The receivers are on loopback: allowed hosts (http, private addresses).
+            settings.webhookAllowedHosts = ["127.0.0.1"]
             let dispatcher = WebhookDispatcher(store: store, http: ProviderHTTP(client: HTTPClient.shared), sealer: sealer, settings: settings, logger: TestGateway.logger)
             let group = ServiceGroup(configuration: .init(services: [receiver, dispatcher], logger: TestGateway.logger))
             let started = Date()

@@ -1,7 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -40,6 +43,7 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
     ("/public-api/payout-invoices/:id", [.get]),
     ("/callbacks/:provider", [.get, .post]),
     ("/health", [.get]),
+    ("/ready", [.get]),
     ("/metrics", [.get]),
     ("/admin/routes/reload", [.post]),
     ("/admin/routes/explain", [.get]),
@@ -96,25 +100,18 @@ private func assemble(
         sandboxPort = configuration.sandboxPort == 0 ? try await FreePort.find(host: "127.0.0.1") : configuration.sandboxPort
     }
 
-    // Demo merchant
-    var demo: GatewayConfiguration.DemoMerchant?
-    if sandbox != nil, let merchant = configuration.demoMerchant {
-        if try await store.merchant(id: merchant.accountID) == nil {
-            try await store.insertMerchant(MerchantRecord(
-                id: merchant.accountID, name: "Demo merchant", apiKeyHash: Digest.sha256Hex(merchant.apiKey.value),
-                publicKey: merchant.publicKey, callbackSecretSealed: try sealer.seal(merchant.callbackSecret.value),
-                createdMs: Clock.nowMillis()))
-        }
-        demo = merchant
-    }
+    let demo = try await DemoMerchantPolicy.apply(
+        configuration.demoMerchant, demoMode: sandbox != nil && table.providers.values.allSatisfy(\.isSandbox),
+        store: store, sealer: sealer, logger: logger)
 
     var engineSettings = configuration.engine
     if let problem = engineSettings.leaseProblem(table) {
         throw RoutesValidationError(issues: [.init(path: "$.providers", reason: problem)])
     }
-    if sandbox != nil, engineSettings.webhookAllowedHosts == nil {
-        // The demo sends merchant webhooks to this machine only.
-        engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    if demo != nil {
+        // A demo may send merchant webhooks over http, and to this machine.
+        engineSettings.webhookRequireHTTPS = false
+        if engineSettings.webhookAllowedHosts == nil { engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1"] }
     }
     let client = ProviderHTTP.makeClient()
     let http = ProviderHTTP(client: client)
@@ -125,7 +122,10 @@ private func assemble(
     // Merchant API
     let backlog = BacklogGate(limit: engineSettings.maxBacklog)
     let front = FrontDependencies(
-        store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil, backlog: backlog)
+        store: store, runtime: runtime, sealer: sealer, logger: logger, defaultTestMode: sandbox != nil, backlog: backlog,
+        webhooks: engineSettings.webhookPolicy,
+        rateLimiter: MerchantRateLimiter(ratePerSecond: configuration.merchantRatePerSecond, burst: configuration.merchantRateBurst),
+        demoMerchantID: (configuration.demoMerchant ?? GatewayConfiguration.DemoMerchant()).accountID)
     let reloader = RoutesReloader(
         path: configuration.routesPath, runtime: runtime, http: http, sandbox: sandbox, sandboxPort: sandboxPort, engine: engineSettings,
         pollMillis: configuration.routesPollMillis, logger: logger)
@@ -137,7 +137,7 @@ private func assemble(
     // One ServiceGroup stops services in reverse order: the workers that call servers (webhooks, engine,
     // sandbox clock) stop first, then the HTTP servers drain, then the store and the HTTP client close.
     let application = Application(
-        router: router,
+        router: router, server: try listener(configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payout-gateway"),
         logger: logger)
     var services: [any Service] = [HTTPClientService(client: client), StoreService(backend: backend)]
@@ -159,6 +159,21 @@ private func assemble(
         adminToken: adminToken, reloader: reloader)
 }
 
+/// The merchant listener: HTTP/1.1 with an idle timeout, over TLS when a certificate and key are configured.
+func listener(_ configuration: GatewayConfiguration) throws -> HTTPServerBuilder {
+    let http = HTTP1Channel.Configuration(idleTimeout: .seconds(configuration.idleTimeoutSeconds))
+    switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
+    case (nil, nil):
+        return .http1(configuration: http)
+    case (let certificate?, let key?):
+        let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        return try .tls(.http1(configuration: http), tlsConfiguration: tls)
+    default:
+        throw GatewayConfiguration.Invalid(description: "--tls-certificate and --tls-key go together")
+    }
+}
+
 /// The merchant API, public API, provider callbacks, health and metrics on one router.
 func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instanceID: String = "") -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
@@ -170,6 +185,18 @@ func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instance
     ProviderCallbackRoutes(front: front).register(on: router)
     (admin ?? AdminRoutes(adminToken: nil, reloader: nil, runtime: front.runtime)).register(on: router)
     router.get("/health") { _, _ in Response.json(["status": "ok", "instance": .string(instanceID)]) }
+    // Readiness (a load balancer's or Kubernetes' check): the store answers and a routing table with routes is loaded.
+    router.get("/ready") { _, _ in
+        var problems: [JSONValue] = []
+        do { try await front.store.ping() } catch { problems.append("store unavailable") }
+        let table = front.runtime.snapshot.table
+        if table.routes.isEmpty || table.providers.isEmpty { problems.append("no routing table loaded") }
+        guard problems.isEmpty else {
+            return Response.json(["status": "not_ready", "instance": .string(instanceID), "problems": .array(problems)], status: .serviceUnavailable)
+        }
+        return Response.json(["status": "ready", "instance": .string(instanceID),
+                              "routes": .number(Decimal(table.routes.count)), "providers": .number(Decimal(table.providers.count))])
+    }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: GatewayMetrics.exposition())))
     }

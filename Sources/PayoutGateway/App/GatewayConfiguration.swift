@@ -18,6 +18,22 @@ public struct GatewayConfiguration: Sendable {
     /// Makes the in-process simulators (`PayoutSandbox`'s `SandboxServer.inProcess`); without it, sandbox
     /// providers cannot start.
     public var simulators: SimulatorFactory?
+    /// Requests per second each merchant may make on average (`PAYOUT_GATEWAY_RATE_LIMIT`; 0 turns it off), and at once
+    /// (`PAYOUT_GATEWAY_RATE_BURST`, default twice the rate).
+    public var merchantRatePerSecond: Double = 100
+    public var merchantRateBurst: Double?
+    /// A connection that sends nothing for this long is closed, a request half-sent included
+    /// (`PAYOUT_GATEWAY_IDLE_TIMEOUT_SECONDS`). No handler waits on a provider, so requests need no timeout of their own.
+    public var idleTimeoutSeconds: Int64 = 75
+    /// TLS on the merchant listener (`--tls-certificate`, `--tls-key`, PEM files) for deployments without a
+    /// terminating proxy.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+
+    /// A configuration that cannot work (reported at start-up).
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
     /// The provider dialects routes.json may name (tests register a test-only dialect here).
     public var dialects: DialectRegistry = .standard
     /// Demo merchant credentials (created on start when the sandbox runs).

@@ -48,8 +48,21 @@ public struct EngineSettings: Sendable {
     public var webhookCapMillis: Int64 = 3_600_000
     public var webhookMaxAttempts: Int64 = 100
     public var webhookTimeoutSeconds: Double = 20
-    /// Hosts merchant webhooks may go to; nil or `*` allows any. The demo keeps them on loopback.
+    /// Hosts merchant webhooks may reach over `http` and at private addresses (`PAYOUT_GATEWAY_WEBHOOK_HOSTS`); `*`
+    /// turns the destination checks off. The demo allows loopback.
     public var webhookAllowedHosts: [String]?
+    /// Outside demo mode a webhook URL needs `https` (unless its host is allowed).
+    public var webhookRequireHTTPS = true
+    /// Test seams: how names resolve and which addresses are refused (defaults: getaddrinfo, the standard ranges).
+    public var webhookResolve: (@Sendable (String) async -> [IPAddressBytes])?
+    public var webhookAddressRefused: (@Sendable (IPAddressBytes) -> Bool)?
+
+    /// Where merchant webhooks may go, from the settings above.
+    public var webhookPolicy: WebhookDestinationPolicy {
+        var policy = WebhookDestinationPolicy(allowedHosts: webhookAllowedHosts ?? [], requireHTTPS: webhookRequireHTTPS)
+        if let refused = webhookAddressRefused { policy.isRefused = refused }
+        return policy
+    }
 
     public init() {}
 

@@ -164,8 +164,13 @@ struct PayoutStepper: Sendable {
         }
         let fields = try sealer.openFields(sealed)
         let terms = provider.terms(service: payout.service, currency: payout.currency)
+        // Only the fields this service defines for this provider are sent (a create refuses others; a payout stored
+        // before that rule, or a field dropped from routes.json since, is not sent either).
+        let defined: Set<String>? = runtime.snapshot.table.service(payout.service).map { service in
+            Set(runtime.router().fields(service: service, currency: payout.currency, providers: [provider.id]).map(\.key))
+        }
         var providerFields: [String: String] = [:]
-        for (key, value) in fields { providerFields[terms?.providerKey(key) ?? key] = value }
+        for (key, value) in fields where defined?.contains(key) ?? true { providerFields[terms?.providerKey(key) ?? key] = value }
         return ProviderPayoutRequest(
             reference: payout.id, service: terms?.code ?? payout.service, gatewayService: payout.service, currency: currency,
             amountMinor: payout.amountMinor, fields: providerFields, description: payout.description,

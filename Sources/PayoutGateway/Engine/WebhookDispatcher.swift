@@ -42,15 +42,14 @@ public struct WebhookDispatcher: Service {
     }
 
     func deliver(_ webhook: WebhookRecord) async {
-        if let allowed = settings.webhookAllowedHosts, !allowed.contains("*") {
-            let host = URL(string: webhook.url)?.host?.lowercased() ?? ""
-            guard allowed.contains(host) else {
-                try? await store.recordWebhookAttempt(
-                    id: webhook.id, code: nil, error: "destination host not allowed", delivered: false,
-                    nextAttemptAt: Clock.nowMillis(), giveUp: true)
-                logger.warning("merchant webhook destination not allowed", metadata: ["payout.id": "\(webhook.payoutId)"])
-                return
-            }
+        // The destination is checked on every delivery, on the address connected to (see WebhookDestinationPolicy).
+        let route = await settings.webhookPolicy.route(for: webhook.url, resolve: settings.webhookResolve ?? WebhookDestinationPolicy.systemResolve)
+        if case .refused(let reason) = route {
+            try? await store.recordWebhookAttempt(
+                id: webhook.id, code: nil, error: "destination refused: \(reason)", delivered: false,
+                nextAttemptAt: Clock.nowMillis(), giveUp: true)
+            logger.warning("merchant webhook destination refused", metadata: ["payout.id": "\(webhook.payoutId)"])
+            return
         }
         var headers: [(String, String)] = [("Content-Type", "application/json"), ("User-Agent", "payout-gateway-webhooks")]
         do {
@@ -61,7 +60,16 @@ public struct WebhookDispatcher: Service {
             logger.error("webhook signing failed", metadata: ["payout.id": "\(webhook.payoutId)"])
             return
         }
-        let result = await http.send(method: .POST, url: webhook.url, headers: headers, body: Data(webhook.body.utf8), timeoutSeconds: settings.webhookTimeoutSeconds)
+        let result: ProviderHTTPResult
+        if case .pinned(let host, let address) = route {
+            // A client of its own that connects to the checked address while asking for (and verifying TLS as) the name.
+            let pinned = ProviderHTTP.makeClient(dnsOverride: [host: address])
+            result = await ProviderHTTP(client: pinned).send(
+                method: .POST, url: webhook.url, headers: headers, body: Data(webhook.body.utf8), timeoutSeconds: settings.webhookTimeoutSeconds)
+            try? await pinned.shutdown()
+        } else {
+            result = await http.send(method: .POST, url: webhook.url, headers: headers, body: Data(webhook.body.utf8), timeoutSeconds: settings.webhookTimeoutSeconds)
+        }
         var code: Int64?
         var error: String?
         switch result {

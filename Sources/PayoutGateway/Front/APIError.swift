@@ -78,5 +78,5 @@ extension Response {
 }
 
 extension JSONValue {
-    func jsonString() -> String { String(decoding: jsonBytes(), as: UTF8.self) }
+    public func jsonString() -> String { String(decoding: jsonBytes(), as: UTF8.self) }
 }

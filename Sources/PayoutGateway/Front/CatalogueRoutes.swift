@@ -125,6 +125,9 @@ struct CatalogueRoutes: Sendable {
                 "fee_min": 0, "fee_max": 0, "fee_rate": 0, "fee_fix": 0,
                 "currency": .string(entry.currency.code),
                 "test_mode": .bool(front.defaultTestMode),
+                // Beyond the dialect's list: the destination fields a payout of this entry needs (the gateway's
+                // merged with its providers'), as the prerequest gives them.
+                "fields": Self.fieldsJSON(entry.fields),
             ],
             "relationships": [
                 "payout-method": ["data": ["type": "payout-methods", "id": .string(entry.service.method)]],
@@ -134,10 +137,23 @@ struct CatalogueRoutes: Sendable {
         ]
     }
 
+    /// Fields as the prerequest shows them (`key`, `type`, `label`, `example`, `hint`, `regexp`, `required`, `position`).
+    static func fieldsJSON(_ fields: [FieldDefinition]) -> JSONValue {
+        .array(fields.enumerated().map { index, field in
+            let label: JSONValue = .object((field.label ?? ["en": field.key]).mapValues(JSONValue.string))
+            return [
+                "key": .string(field.key), "type": .string(field.type ?? "string"), "label": label,
+                "example": field.example.map(JSONValue.string) ?? .null, "hint": label,
+                "regexp": field.regexp.map(JSONValue.string) ?? .null,
+                "required": .bool(field.required ?? false), "position": .number(Decimal(index)),
+            ]
+        })
+    }
+
     func prerequest(_ request: Request) async throws -> Response {
         let (body, _) = try await front.jsonBody(request)
         guard let key = body["public_key"]?.stringValue, key.count <= 256,
-              let merchant = try await front.store.merchant(publicKey: key)
+              let merchant = try await front.merchant(publicKey: key)
         else { throw APIError.unauthorized }
         guard let code = body["currency"]?.stringValue, !code.isEmpty else {
             throw APIError.validation("currency", "This value should not be blank.")
@@ -168,15 +184,7 @@ struct CatalogueRoutes: Sendable {
                 "code": .string(entry.service.code),
                 "method": .string(entry.service.method),
                 "currency": .string(code),
-                "fields": .array(entry.fields.enumerated().map { index, field in
-                    let label: JSONValue = .object((field.label ?? ["en": field.key]).mapValues(JSONValue.string))
-                    return [
-                        "key": .string(field.key), "type": .string(field.type ?? "string"), "label": label,
-                        "example": field.example.map(JSONValue.string) ?? .null, "hint": label,
-                        "regexp": field.regexp.map(JSONValue.string) ?? .null,
-                        "required": .bool(field.required ?? false), "position": .number(Decimal(index)),
-                    ]
-                }),
+                "fields": Self.fieldsJSON(entry.fields),
                 "amount_min": money(entry.amountMin),
                 "amount_max": money(entry.amountMax),
                 "exchange_rate": 1,

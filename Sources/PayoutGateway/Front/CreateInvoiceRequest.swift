@@ -23,8 +23,14 @@ struct CreateInvoiceRequest: Sendable {
     static let maxObjectBytes = 8 * 1024
 
     /// What is wrong with destination fields against a field list (required, whole-value patterns).
-    static func fieldErrors(_ fields: [String: String], against definitions: [FieldDefinition]) -> [String: String] {
+    static func fieldErrors(_ fields: [String: String], against definitions: [FieldDefinition], refuseUnknown: Bool = false) -> [String: String] {
         var errors: [String: String] = [:]
+        // Only fields the service or its providers define are taken: anything else could reach a provider as a
+        // parameter of its own (a v4 form's notify_url, redirect_url …). Checked against the merged list only.
+        if refuseUnknown {
+            let known = Set(definitions.map(\.key))
+            for key in fields.keys where !known.contains(key) { errors["fields.\(key)"] = "This field is not expected." }
+        }
         for field in definitions {
             let value = fields[field.key] ?? ""
             if value.isEmpty {
@@ -40,12 +46,13 @@ struct CreateInvoiceRequest: Sendable {
 
     /// Throws the dialect's 422 when the fields do not satisfy a (merged) field list.
     static func checkFields(_ fields: [String: String], against definitions: [FieldDefinition]) throws(APIError) {
-        let errors = fieldErrors(fields, against: definitions)
+        let errors = fieldErrors(fields, against: definitions, refuseUnknown: true)
         guard errors.isEmpty else { throw APIError.validation(errors) }
     }
 
     /// Validates a parsed body; throws a 422 naming every bad field.
-    static func validate(_ body: JSONValue, table: RoutingTable, defaultTestMode: Bool) throws(APIError) -> CreateInvoiceRequest {
+    static func validate(_ body: JSONValue, table: RoutingTable, defaultTestMode: Bool,
+                         webhooks: WebhookDestinationPolicy = WebhookDestinationPolicy(allowedHosts: ["*"], requireHTTPS: false)) throws(APIError) -> CreateInvoiceRequest {
         guard body.objectValue != nil else { throw APIError.http(.badRequest, detail: "The body must be a JSON object.") }
         var attributes = body.objectValue ?? [:]
         if let data = body["data"] {
@@ -161,6 +168,10 @@ struct CreateInvoiceRequest: Sendable {
             if text.count > maxURL { errors["callback_url"] = "This value is too long."; break }
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
                 errors["callback_url"] = "This value is not a valid URL."
+                break
+            }
+            if let reason = webhooks.refusal(of: text) {
+                errors["callback_url"] = reason
                 break
             }
             callbackUrl = text

@@ -14,6 +14,13 @@ struct FrontDependencies: Sendable {
     let defaultTestMode: Bool
     /// Backpressure on creates (no bound unless given).
     var backlog = BacklogGate(limit: 0)
+    /// Where merchant webhooks may go: a create with a refused `callback_url` answers 422.
+    var webhooks = WebhookDestinationPolicy(allowedHosts: [], requireHTTPS: true)
+    /// Per-merchant request rate (off unless given).
+    var rateLimiter = MerchantRateLimiter(ratePerSecond: 0)
+    /// The demo merchant's id: it is refused whenever the routing table has a provider that is not a sandbox (a
+    /// reload that brings real providers shuts it out at once, without waiting for a restart).
+    var demoMerchantID: String?
 
     static let maxBodyBytes = 64 * 1024
 
@@ -25,7 +32,11 @@ struct FrontDependencies: Sendable {
     func authenticate(_ request: Request) async throws -> MerchantRecord {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
         let now = Clock.nowMillis()
-        if let merchant = authCache.merchant(for: header, nowMillis: now) { return merchant }
+        if let merchant = authCache.merchant(for: header, nowMillis: now) {
+            guard admits(merchant) else { throw APIError.unauthorized }
+            try limit(merchant, nowMillis: now)
+            return merchant
+        }
         guard header.lowercased().hasPrefix("basic "),
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
@@ -33,10 +44,33 @@ struct FrontDependencies: Sendable {
         let accountID = String(text[..<colon])
         let apiKey = String(text[text.index(after: colon)...])
         guard accountID.count <= 64, apiKey.count <= 256, let merchant = try await store.merchant(id: accountID),
-              Digest.constantTimeEquals(merchant.apiKeyHash, Digest.sha256Hex(apiKey))
+              merchant.accepts(apiKey: apiKey, nowMillis: now), admits(merchant)
         else { throw APIError.unauthorized }
         authCache.remember(merchant, for: header, nowMillis: now)
+        try limit(merchant, nowMillis: now)
         return merchant
+    }
+
+    /// 429 with `Retry-After` once the merchant is over its rate.
+    func limit(_ merchant: MerchantRecord, nowMillis: Int64) throws(APIError) {
+        if let seconds = rateLimiter.take(merchant.id, nowMillis: nowMillis) {
+            throw APIError.tooManyRequests(retryAfter: seconds, detail: "Too many requests for this account; repeat this request in \(seconds) s.")
+        }
+    }
+
+    /// The merchant of a public key (public API, prerequest), unless it is disabled or shut out.
+    func merchant(publicKey: String) async throws -> MerchantRecord? {
+        guard publicKey.count <= 256, let merchant = try await store.merchant(publicKey: publicKey),
+              merchant.disabledMs == nil, admits(merchant)
+        else { return nil }
+        try limit(merchant, nowMillis: Clock.nowMillis())
+        return merchant
+    }
+
+    /// The demo merchant only while every provider is a sandbox.
+    func admits(_ merchant: MerchantRecord) -> Bool {
+        guard let demo = demoMerchantID, merchant.id == demo else { return true }
+        return runtime.snapshot.table.providers.values.allSatisfy(\.isSandbox)
     }
 
     /// Reads a JSON body: 415 for another media type, 413 over 64 KiB, 400 when it does not parse.

@@ -54,7 +54,7 @@ struct InvoiceRoutes: Sendable {
             }
         }
         let table = front.runtime.snapshot.table
-        let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: front.defaultTestMode)
+        let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: front.defaultTestMode, webhooks: front.webhooks)
 
         let payoutID = Identifier.make("cpoi_")
         let decision: RouteDecision

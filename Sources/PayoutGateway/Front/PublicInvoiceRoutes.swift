@@ -33,7 +33,7 @@ struct PublicInvoiceRoutes: Sendable {
             key = String(auth.dropFirst(7))
         }
         guard let key else { return nil }
-        guard key.count <= 256, let merchant = try await front.store.merchant(publicKey: key) else { throw APIError.unauthorized }
+        guard let merchant = try await front.merchant(publicKey: key) else { throw APIError.unauthorized }
         return merchant
     }
 }

@@ -23,8 +23,9 @@ public struct ProviderHTTP: Sendable {
         self.client = client
     }
 
-    public static func makeClient() -> HTTPClient {
+    public static func makeClient(dnsOverride: [String: String] = [:]) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        configuration.dnsOverride = dnsOverride
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
         configuration.redirectConfiguration = .disallow

@@ -136,6 +136,12 @@ enum Migrations {
                 "UPDATE attempts SET state = 'not_created' WHERE state = 'rejected'",
                 "CREATE INDEX webhooks_payout_pending ON webhooks (payout_id, state, id)",
             ]),
+            ("003_merchant_access", [
+                // Disabling a merchant, and key rotation with an overlap during which the previous key still works.
+                "ALTER TABLE merchants ADD COLUMN disabled_ms BIGINT",
+                "ALTER TABLE merchants ADD COLUMN previous_api_key_hash TEXT",
+                "ALTER TABLE merchants ADD COLUMN previous_key_until_ms BIGINT",
+            ]),
         ]
     }
 

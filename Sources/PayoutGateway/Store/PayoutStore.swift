@@ -51,10 +51,18 @@ public protocol EngineStore: Sendable {
 /// The payout ledger. Every write is transactional; no transaction spans a provider call.
 public protocol PayoutStore: EngineStore {
     func migrate() async throws
+    /// A trivial read: whether the store answers (readiness).
+    func ping() async throws
 
     func insertMerchant(_ merchant: MerchantRecord) async throws
     func merchant(id: String) async throws -> MerchantRecord?
     func merchant(publicKey: String) async throws -> MerchantRecord?
+    /// Every merchant, oldest first.
+    func merchants() async throws -> [MerchantRecord]
+    /// Disables (`disabledMs` set) or enables (nil) a merchant; false when it does not exist.
+    func setMerchantDisabled(id: String, disabledMs: Int64?) async throws -> Bool
+    /// Replaces a merchant's key; the old one stays valid until `previousUntilMs` (nil: not at all). False when unknown.
+    func replaceMerchantKey(id: String, newHash: String, previousUntilMs: Int64?) async throws -> Bool
 
     /// Inserts a payout; a second payout with the same (merchant, reference_id) is refused by a unique index.
     /// With `reserving`, the merchant's `Idempotency-Key` is taken in the same transaction (its primary key decides

@@ -6,6 +6,24 @@ public struct MerchantRecord: Sendable, Codable, Hashable {
     public var publicKey: String
     public var callbackSecretSealed: String
     public var createdMs: Int64
+    /// When the merchant was disabled (nil: active). A disabled merchant's keys are refused everywhere.
+    public var disabledMs: Int64?
+    /// The key replaced by the last rotation, still valid until `previousKeyUntilMs` (the overlap).
+    public var previousApiKeyHash: String?
+    public var previousKeyUntilMs: Int64?
+
+    public init(id: String, name: String, apiKeyHash: String, publicKey: String, callbackSecretSealed: String, createdMs: Int64,
+                disabledMs: Int64? = nil, previousApiKeyHash: String? = nil, previousKeyUntilMs: Int64? = nil) {
+        self.id = id
+        self.name = name
+        self.apiKeyHash = apiKeyHash
+        self.publicKey = publicKey
+        self.callbackSecretSealed = callbackSecretSealed
+        self.createdMs = createdMs
+        self.disabledMs = disabledMs
+        self.previousApiKeyHash = previousApiKeyHash
+        self.previousKeyUntilMs = previousKeyUntilMs
+    }
 
     /// Column names as stored (no key conversion on every statement).
     enum CodingKeys: String, CodingKey {
@@ -15,6 +33,21 @@ public struct MerchantRecord: Sendable, Codable, Hashable {
         case publicKey = "public_key"
         case callbackSecretSealed = "callback_secret_sealed"
         case createdMs = "created_ms"
+        case disabledMs = "disabled_ms"
+        case previousApiKeyHash = "previous_api_key_hash"
+        case previousKeyUntilMs = "previous_key_until_ms"
+    }
+
+    /// Whether `apiKey` opens this account at `nowMillis`: the current key, or the previous one during its overlap;
+    /// never while the merchant is disabled. Compared in constant time.
+    public func accepts(apiKey: String, nowMillis: Int64) -> Bool {
+        guard disabledMs == nil else { return false }
+        let hash = Digest.sha256Hex(apiKey)
+        if Digest.constantTimeEquals(apiKeyHash, hash) { return true }
+        if let previous = previousApiKeyHash, let until = previousKeyUntilMs, nowMillis < until {
+            return Digest.constantTimeEquals(previous, hash)
+        }
+        return false
     }
 }
 

@@ -16,6 +16,10 @@ public struct SQLPayoutStore: PayoutStore {
         try await Migrations.run(on: backend)
     }
 
+    public func ping() async throws {
+        try await backend.read { db in _ = try await db.raw("SELECT 1 AS one").first() }
+    }
+
     // MARK: Merchants
 
     public func insertMerchant(_ merchant: MerchantRecord) async throws {
@@ -33,6 +37,40 @@ public struct SQLPayoutStore: PayoutStore {
     public func merchant(publicKey: String) async throws -> MerchantRecord? {
         try await backend.read { db in
             try await db.raw("SELECT * FROM merchants WHERE public_key = \(bind: publicKey)").first(decoding: MerchantRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func merchants() async throws -> [MerchantRecord] {
+        try await backend.read { db in
+            try await db.raw("SELECT * FROM merchants ORDER BY created_ms, id").all(decoding: MerchantRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func setMerchantDisabled(id: String, disabledMs: Int64?) async throws -> Bool {
+        try await backend.transaction { db in
+            let found = try await db.raw("SELECT id FROM merchants WHERE id = \(bind: id)").first() != nil
+            if found { try await db.raw("UPDATE merchants SET disabled_ms = \(bind: disabledMs) WHERE id = \(bind: id)").run() }
+            return found
+        }
+    }
+
+    public func replaceMerchantKey(id: String, newHash: String, previousUntilMs: Int64?) async throws -> Bool {
+        try await backend.transaction { db in
+            let found = try await db.raw("SELECT id FROM merchants WHERE id = \(bind: id)").first() != nil
+            if found {
+                if let until = previousUntilMs {
+                    try await db.raw("""
+                        UPDATE merchants SET previous_api_key_hash = api_key_hash, previous_key_until_ms = \(bind: until),
+                        api_key_hash = \(bind: newHash) WHERE id = \(bind: id)
+                        """).run()
+                } else {
+                    try await db.raw("""
+                        UPDATE merchants SET previous_api_key_hash = NULL, previous_key_until_ms = NULL, api_key_hash = \(bind: newHash)
+                        WHERE id = \(bind: id)
+                        """).run()
+                }
+            }
+            return found
         }
     }
 

@@ -37,6 +37,7 @@ enum TestGateway {
     static func configuration(routesPath: String? = nil, database: String = "sqlite::memory:") async throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.simulators = SandboxServer.inProcess
+        configuration.merchantRatePerSecond = 0
         configuration.routesPath = routesPath ?? shippedRoutesPath
         configuration.databaseURL = database
         configuration.port = try await freePort()
@@ -199,11 +200,11 @@ struct GatewayClient: Sendable {
     }
 
     /// Polls GET until the invoice reaches `status` or the deadline passes; returns the last attributes.
-    func waitForStatus(_ id: String, _ statuses: Set<String>, seconds: Double = 15) async throws -> JSONValue {
+    func waitForStatus(_ id: String, _ statuses: Set<String>, seconds: Double = 15, headers: HTTPFields = TestGateway.demoAuth) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(seconds)
         var last: JSONValue = .null
         while Date() < deadline {
-            last = try await get("/api/payout-invoices/\(id)").json["data"]?["attributes"] ?? .null
+            last = try await get("/api/payout-invoices/\(id)", headers: headers).json["data"]?["attributes"] ?? .null
             if let status = last["status"]?.stringValue, statuses.contains(status) { return last }
             try await Task.sleep(for: .milliseconds(50))
         }
