@@ -164,3 +164,43 @@ struct MerchantHandlerTests {
         }
     }
 }
+
+@Suite("OpenAPI document")
+struct OpenAPIDocumentTests {
+    @Test("a known path with another method answers 405 with Allow listing its methods (RFC 9110)")
+    func allowHeader() async throws {
+        try await MerchantHandlerTests.withFront { front in
+            try await Application(router: buildRouter(front)).test(.router) { client in
+                try await client.execute(uri: "/api/payout-invoices", method: .delete) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.headers[.allow] == "GET, POST")
+                }
+                try await client.execute(uri: "/api/payout-invoices/cpoi_x/process", method: .get) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.headers[.allow] == "POST")
+                }
+            }
+        }
+    }
+
+    @Test("/openapi.json serves the committed openapi.json, an OpenAPI 3.1 document naming every merchant path")
+    func servedEqualsCommitted() async throws {
+        let committed = try JSONCoding.decode(JSONValue.self, from: Data(contentsOf: TestGateway.repositoryRoot.appendingPathComponent("openapi.json")))
+        try await MerchantHandlerTests.withFront { front in
+            try await Application(router: buildRouter(front)).test(.router) { client in
+                try await client.execute(uri: "/openapi.json", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let served = try JSONCoding.decode(JSONValue.self, from: Data(buffer: response.body))
+                    #expect(served == committed)
+                    #expect(served["openapi"] == "3.1.0")
+                    let paths = Set(served["paths"]?.objectValue?.keys.map { $0 } ?? [])
+                    for (path, _) in frontRoutes {
+                        let templated = path.replacingOccurrences(of: ":id", with: "{id}").replacingOccurrences(of: ":provider", with: "{provider}")
+                        if path.hasPrefix("/admin") { continue }
+                        #expect(paths.contains(templated), "\(templated) is not in openapi.json")
+                    }
+                }
+            }
+        }
+    }
+}

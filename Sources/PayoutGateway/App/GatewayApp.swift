@@ -44,6 +44,7 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
     ("/callbacks/:provider", [.get, .post]),
     ("/health", [.get]),
     ("/ready", [.get]),
+    ("/openapi.json", [.get]),
     ("/metrics", [.get]),
     ("/admin/routes/reload", [.post]),
     ("/admin/routes/explain", [.get]),
@@ -196,6 +197,9 @@ func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instance
         }
         return Response.json(["status": "ready", "instance": .string(instanceID),
                               "routes": .number(Decimal(table.routes.count)), "providers": .number(Decimal(table.providers.count))])
+    }
+    router.get("/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: GatewayMetrics.exposition())))

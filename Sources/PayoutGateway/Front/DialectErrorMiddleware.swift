@@ -21,8 +21,11 @@ public struct DialectErrorMiddleware<Context: RequestContext>: RouterMiddleware 
         } catch let error as APIError {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
-            if error.status == .notFound, knownPathWithOtherMethod(request) {
-                return try APIError.methodNotAllowed.response(from: request, context: context)
+            if error.status == .notFound, let allowed = methodsOfKnownPath(request) {
+                // RFC 9110: a 405 lists the methods the resource supports.
+                var response = try APIError.methodNotAllowed.response(from: request, context: context)
+                response.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+                return response
             }
             if error.status.code >= 500 {
                 return try APIError.internalError.response(from: request, context: context)
@@ -34,11 +37,15 @@ public struct DialectErrorMiddleware<Context: RequestContext>: RouterMiddleware 
         }
     }
 
-    func knownPathWithOtherMethod(_ request: Request) -> Bool {
+    /// The methods a known path serves when the request used another one (nil: unknown path, or a served method).
+    func methodsOfKnownPath(_ request: Request) -> Set<HTTPRequest.Method>? {
         let segments = request.uri.path.split(separator: "/")
-        return routes.contains { route in
-            guard route.template.count == segments.count, !route.methods.contains(request.method) else { return false }
-            return zip(route.template, segments).allSatisfy { template, segment in template.hasPrefix(":") || template == segment }
+        var methods = Set<HTTPRequest.Method>()
+        for route in routes where route.template.count == segments.count
+            && zip(route.template, segments).allSatisfy({ template, segment in template.hasPrefix(":") || template == segment }) {
+            methods.formUnion(route.methods)
         }
+        guard !methods.isEmpty, !methods.contains(request.method) else { return nil }
+        return methods
     }
 }
