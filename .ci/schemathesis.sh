@@ -22,9 +22,9 @@ schemathesis run "http://127.0.0.1:$port/openapi.json" \
   --auth coma_DemoMerchant000001:demo_api_key_change_me \
   --header "X-Public-Key: pk_test_DemoMerchantPublicKey000000000000000001" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method,ignored_auth \
-  --max-examples 60 --workers 2 --seed 20261201 \
+  --max-examples 60 --workers 2 --seed 20261201 --request-timeout 20 \
   --report ndjson --report-dir "$work/report" --warnings off >"$work/run.txt" 2>&1 || status=$?
-tail -40 "$work/run.txt"
+tail -80 "$work/run.txt"
 generated=$(grep -oE '[0-9]+ generated' "$work/run.txt" | tail -1 | cut -d' ' -f1)
 echo "schemathesis: ${generated:-0} test cases generated, exit $status"
 [ "${generated:-0}" -ge 1000 ] || { echo "fewer than 1,000 generated requests" >&2; status=1; }

@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
         if let rate = env("PAYOUT_GATEWAY_RATE_LIMIT").flatMap(Double.init), rate >= 0 { configuration.merchantRatePerSecond = rate }
         if let burst = env("PAYOUT_GATEWAY_RATE_BURST").flatMap(Double.init), burst >= 1 { configuration.merchantRateBurst = burst }
         if let idle = env("PAYOUT_GATEWAY_IDLE_TIMEOUT_SECONDS").flatMap(Int64.init), idle > 0 { configuration.idleTimeoutSeconds = idle }
+        if let seconds = env("PAYOUT_GATEWAY_REQUEST_TIMEOUT_SECONDS").flatMap(Double.init), seconds > 0 { configuration.requestTimeoutSeconds = seconds }
         let advertisedHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         configuration.engine.publicBaseURL = publicURL ?? env("PAYOUT_GATEWAY_PUBLIC_URL") ?? "\(scheme)://\(advertisedHost):\(configuration.port)"
         if let hosts = env("PAYOUT_GATEWAY_WEBHOOK_HOSTS") {

@@ -44,6 +44,49 @@ struct ListenerTests {
         }
     }
 
+    @Test("a request not answered in time gets the dialect's 503; one answered in time is untouched")
+    func requestTimeout() async throws {
+        let router = Router()
+        router.middlewares.add(DialectErrorMiddleware(routes: []))
+        router.middlewares.add(RequestTimeoutMiddleware(timeout: .milliseconds(200)))
+        router.get("/slow") { _, _ -> String in
+            try await Task.sleep(for: .seconds(120))
+            return "late"
+        }
+        router.get("/fast") { _, _ -> String in "ok" }
+        try await Application(router: router).test(.router) { client in
+            let started = ContinuousClock.now
+            try await client.execute(uri: "/slow", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("\"errors\":[{"))
+            }
+            // Far less than the handler's 120 s (the margin absorbs a loaded test machine): the handler was cut off.
+            #expect(ContinuousClock.now - started < .seconds(60))
+            try await client.execute(uri: "/fast", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "ok")
+            }
+        }
+    }
+
+    @Test("every answer, errors included, carries X-Request-Id (the client's when usable) and Server-Timing")
+    func requestIdentity() async throws {
+        try await MerchantHandlerTests.withFront { front in
+            try await Application(router: buildRouter(front)).test(.router) { client in
+                try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("X-Request-Id")!: "abc-123.x"]) { response in
+                    #expect(response.headers[HTTPField.Name("X-Request-Id")!] == "abc-123.x")
+                    #expect(response.headers[HTTPField.Name("Server-Timing")!]?.hasPrefix("gateway;dur=") == true)
+                }
+                try await client.execute(uri: "/api/payout-invoices", method: .get, headers: [HTTPField.Name("X-Request-Id")!: "bad id <x>"]) { response in
+                    #expect(response.status == .unauthorized)
+                    let id = response.headers[HTTPField.Name("X-Request-Id")!] ?? ""
+                    #expect(id.count == 20 && id != "bad id")
+                    #expect(response.headers[HTTPField.Name("Server-Timing")!] != nil)
+                }
+            }
+        }
+    }
+
     @Test("with a certificate and key the listener speaks HTTPS only",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make a certificate"))
     func tls() async throws {

@@ -62,4 +62,11 @@ struct PayoutStoreTests {
         #expect(later.map(\.id) == [payout.id])
         }
     }
+
+    @Test("a PostgreSQL URL's connect_timeout bounds how long opening waits (1–600 s, default 15)")
+    func connectTimeout() throws {
+        #expect(try PostgresLocation.parse("postgres://u@h/db", environment: [:]).connectTimeoutSeconds == 15)
+        #expect(try PostgresLocation.parse("postgres://u@h/db?sslmode=disable&connect_timeout=42", environment: [:]).connectTimeoutSeconds == 42)
+        #expect(throws: DatabaseLocation.Unsupported.self) { try PostgresLocation.parse("postgres://u@h/db?connect_timeout=0", environment: [:]) }
+    }
 }

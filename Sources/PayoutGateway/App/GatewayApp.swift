@@ -133,7 +133,9 @@ private func assemble(
     let adminToken = configuration.adminToken ?? (sandbox != nil ? Secret("adm_" + Identifier.secret()) : nil)
     let instanceID = "gw-" + Identifier.random(length: 12)
     let operatorActions = PayoutOperator(store: store, runtime: runtime, settings: engineSettings, logger: logger)
-    let router = buildRouter(front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime, payouts: operatorActions), instanceID: instanceID)
+    let router = buildRouter(
+        front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime, payouts: operatorActions), instanceID: instanceID,
+        requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)))
 
     // One ServiceGroup stops services in reverse order: the workers that call servers (webhooks, engine,
     // sandbox clock) stop first, then the HTTP servers drain, then the store and the HTTP client close.
@@ -176,10 +178,13 @@ func listener(_ configuration: GatewayConfiguration) throws -> HTTPServerBuilder
 }
 
 /// The merchant API, public API, provider callbacks, health and metrics on one router.
-func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instanceID: String = "") -> Router<BasicRequestContext> {
+func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instanceID: String = "",
+                 requestTimeout: Duration = .seconds(30)) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(RequestIdentityMiddleware())
     router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
+    router.middlewares.add(RequestTimeoutMiddleware(timeout: requestTimeout))
     InvoiceRoutes(front: front).register(on: router)
     PublicInvoiceRoutes(front: front).register(on: router)
     CatalogueRoutes(front: front).register(on: router)

@@ -23,8 +23,11 @@ public struct GatewayConfiguration: Sendable {
     public var merchantRatePerSecond: Double = 100
     public var merchantRateBurst: Double?
     /// A connection that sends nothing for this long is closed, a request half-sent included
-    /// (`PAYOUT_GATEWAY_IDLE_TIMEOUT_SECONDS`). No handler waits on a provider, so requests need no timeout of their own.
+    /// (`PAYOUT_GATEWAY_IDLE_TIMEOUT_SECONDS`).
     public var idleTimeoutSeconds: Int64 = 75
+    /// A request not answered in this long gets the dialect's 503 (`PAYOUT_GATEWAY_REQUEST_TIMEOUT_SECONDS`), a slowly
+    /// trickled body included.
+    public var requestTimeoutSeconds: Double = 30
     /// TLS on the merchant listener (`--tls-certificate`, `--tls-key`, PEM files) for deployments without a
     /// terminating proxy.
     public var tlsCertificatePath: String?

@@ -21,6 +21,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var sslMode: SSLMode
     /// Connections in this instance's pool (`PAYOUT_GATEWAY_DATABASE_POOL_SIZE`, default 10).
     public var poolSize: Int
+    /// How long opening the store waits for the server to answer (`?connect_timeout=` seconds, as libpq; default 15).
+    public var connectTimeoutSeconds: Int = 15
 
     public var description: String {
         "postgres://\(username)@\(host):\(port)/\(database ?? "") (sslmode \(sslMode.rawValue), pool \(poolSize))"
@@ -54,9 +56,16 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         guard (1...200).contains(pool) else {
             throw DatabaseLocation.Unsupported(description: "PAYOUT_GATEWAY_DATABASE_POOL_SIZE must be 1 to 200")
         }
-        return PostgresLocation(
+        var location = PostgresLocation(
             host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user, password: password,
             database: path.isEmpty ? nil : path, sslMode: mode, poolSize: pool)
+        if let text = query.last(where: { $0.name.lowercased() == "connect_timeout" })?.value {
+            guard let seconds = Int(text), (1...600).contains(seconds) else {
+                throw DatabaseLocation.Unsupported(description: "connect_timeout must be 1 to 600 seconds")
+            }
+            location.connectTimeoutSeconds = seconds
+        }
+        return location
     }
 }
 
@@ -79,7 +88,7 @@ public final class PostgresBackend: SQLBackend {
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: tls)
         configuration.options.maximumConnections = location.poolSize
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(Int64(min(10, location.connectTimeoutSeconds)))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let backend = PostgresBackend(client: client, runner: Task { await client.run() }, logger: logger)
         // Fail fast when the server cannot be reached (the pool itself would keep retrying).
@@ -90,13 +99,14 @@ public final class PostgresBackend: SQLBackend {
                     return true
                 }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(15))
+                    try await Task.sleep(for: .seconds(location.connectTimeoutSeconds))
                     return false
                 }
                 let reached = try await group.next() ?? false
                 group.cancelAll()
                 if !reached {
-                    throw DatabaseLocation.Unsupported(description: "PostgreSQL at \(location.host):\(location.port) did not answer within 15 s")
+                    throw DatabaseLocation.Unsupported(
+                        description: "PostgreSQL at \(location.host):\(location.port) did not answer within \(location.connectTimeoutSeconds) s")
                 }
             }
         } catch {

@@ -54,20 +54,29 @@ enum TestStores {
         return try #require(components.string)
     }
 
+    /// Test runs start dozens of servers at once on two cores (RSA keys for every simulator in a debug build): the
+    /// server gets a minute to answer instead of the production default of 15 s.
+    static func patient(_ url: String) -> String {
+        guard var components = URLComponents(string: url), !(components.queryItems ?? []).contains(where: { $0.name == "connect_timeout" })
+        else { return url }
+        components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "connect_timeout", value: "60")]
+        return components.string ?? url
+    }
+
     /// Creates an empty database on the test server and returns its URL (for gateways started on it).
     static func createDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
         let admin = try #require(postgresURL)
         let name = "pgw_" + Identifier.random(length: 12).lowercased()
         let adminBackend = try await open(admin)
         try await adminBackend.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
-        return (try databaseURL(admin, name: name), {
+        return (patient(try databaseURL(admin, name: name)), {
             _ = try? await adminBackend.read { db in try await db.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
             await adminBackend.shutdown()
         })
     }
 
     static func open(_ url: String) async throws -> any SQLBackend {
-        try await DatabaseLocation.parse(url, environment: [:]).open(logger: TestGateway.logger)
+        try await DatabaseLocation.parse(patient(url), environment: [:]).open(logger: TestGateway.logger)
     }
 
     private static func run<Value: Sendable>(
