@@ -27,10 +27,14 @@ func env(_ name: String) -> String? {
     ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
 }
 
-func makeLogger(level: String?) -> Logger {
+/// The root logger: text (default) or one JSON object per line (`--log-format json`, env PAYOUT_GATEWAY_LOG_FORMAT).
+func makeLogger(level: String?, format: String? = nil) -> Logger {
+    let level = Logger.Level(rawValue: level ?? env("PAYOUT_GATEWAY_LOG_LEVEL") ?? "info") ?? .info
+    let json = (format ?? env("PAYOUT_GATEWAY_LOG_FORMAT"))?.lowercased() == "json"
     LoggingSystem.bootstrap { label in
+        if json { return JSONLogHandler(label: label, level: level) }
         var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = Logger.Level(rawValue: level ?? env("PAYOUT_GATEWAY_LOG_LEVEL") ?? "info") ?? .info
+        handler.logLevel = level
         return handler
     }
     return Logger(label: "payout-gateway")

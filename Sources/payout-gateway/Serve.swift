@@ -18,6 +18,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env PAYOUT_GATEWAY_LOG_LEVEL).")
     var logLevel: String?
+    @Option(help: "Log format: text or json, one object per line (env PAYOUT_GATEWAY_LOG_FORMAT).")
+    var logFormat: String?
     @Option(help: "Port of the in-process sandbox, 0 for any (env PAYOUT_GATEWAY_SANDBOX_PORT).")
     var sandboxPort: Int?
     @Option(help: "Base URL providers use for callbacks (env PAYOUT_GATEWAY_PUBLIC_URL, default http://HOST:PORT).")
@@ -30,7 +32,7 @@ struct Serve: AsyncParsableCommand {
     var tlsKey: String?
 
     func run() async throws {
-        let logger = makeLogger(level: logLevel)
+        let logger = makeLogger(level: logLevel, format: logFormat)
         GatewayMetrics.bootstrap()
         var configuration = GatewayConfiguration()
         configuration.simulators = SandboxServer.inProcess
