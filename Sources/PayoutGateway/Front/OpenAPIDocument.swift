@@ -120,73 +120,22 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "Validation failed: field-keyed messages.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ValidationErrors"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ValidationFailed"
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       },
@@ -261,73 +210,22 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "Validation failed: field-keyed messages.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ValidationErrors"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ValidationFailed"
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -374,63 +272,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -487,73 +341,22 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "Validation failed: field-keyed messages.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ValidationErrors"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ValidationFailed"
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -601,73 +404,22 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "Validation failed: field-keyed messages.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ValidationErrors"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ValidationFailed"
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -721,63 +473,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -812,73 +520,22 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "Validation failed: field-keyed messages.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ValidationErrors"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ValidationFailed"
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -932,63 +589,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -1044,63 +657,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "The body is not valid JSON, or not an object.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
-            "description": "Missing or wrong credentials.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "413": {
-            "description": "The body is larger than 64 KiB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
-            "description": "Not a JSON media type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
-            "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/ErrorArray"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "seconds to wait (1–60)",
-                "schema": {
-                  "type": "string",
-                  "pattern": "^[0-9]+$"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -1361,6 +930,87 @@ enum OpenAPIDocument {
     }
   },
   "components": {
+    "responses": {
+      "BadRequest": {
+        "description": "The body is not valid JSON, or not an object.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ErrorArray"
+            }
+          }
+        }
+      },
+      "Unauthorized": {
+        "description": "Missing or wrong credentials.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ErrorArray"
+            }
+          }
+        }
+      },
+      "TooLarge": {
+        "description": "The body is larger than 64 KiB.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ErrorArray"
+            }
+          }
+        }
+      },
+      "UnsupportedMediaType": {
+        "description": "Not a JSON media type.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ErrorArray"
+            }
+          }
+        }
+      },
+      "TooManyRequests": {
+        "description": "Too many requests (the merchant's rate, or the engine's backlog): repeat after Retry-After seconds.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ErrorArray"
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "seconds to wait (1–60)",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]+$"
+            }
+          }
+        }
+      },
+      "ValidationFailed": {
+        "description": "Validation failed: field-keyed messages.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ValidationErrors"
+            }
+          }
+        }
+      },
+      "NotFound": {
+        "description": "No such resource.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/ErrorArray"
+            }
+          }
+        }
+      }
+    },
     "securitySchemes": {
       "basicAuth": {
         "type": "http",
