@@ -219,6 +219,7 @@ wants burst && for rep in $(seq 1 "$REPS"); do
   wait_drained "$gw_db" 1800
   t2=$(date +%s.%N)
   ticks1=$(cpu_ticks "$gw_pid")
+  curl -fs "http://127.0.0.1:$gw_port/metrics" >"$work/metrics-burst$rep.txt" || true   # kept with KEEP=1
   created=$(sqlite3 -readonly "$gw_db" "SELECT count(*) FROM payouts")
   processed=$(sqlite3 -readonly "$gw_db" "SELECT count(*) FROM payouts WHERE status = 'processed'")
   python3 - "$created" "$processed" "$t0" "$t1" "$t2" "$ticks0" "$ticks1" "$ticks_per_second" <<'PY' | tee -a "$work/results" >&2

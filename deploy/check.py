@@ -8,7 +8,9 @@
 2. The Kubernetes manifests validate against the Kubernetes schemas (kubernetes-validate, offline, strict).
 3. `systemd-analyze verify` passes for the unit, with no warning.
 4. Every environment variable the files set for the gateway (PAYOUT_*) is one the gateway reads.
-5. compose.yaml's services run as local processes with the commands and environment it gives them (PostgreSQL
+5. The Prometheus alert rules and the Grafana dashboard parse (and pass `promtool check rules` when promtool is
+   installed), and every metric their expressions name is exported by the gateways of step 6 after a payout.
+6. compose.yaml's services run as local processes with the commands and environment it gives them (PostgreSQL
    from --postgres, the sandbox, two gateways, nginx as the load balancer); a payout goes through each gateway and
    through the load balancer to `processed`, and every gateway is ready.
 """
@@ -127,6 +129,50 @@ def environment_names(compose, manifests):
         fail(f"environment variables set in deploy/ that the gateway never reads: {unread}")
     else:
         ok(f"every PAYOUT_* variable deploy/ sets is read by the gateway ({len(ours)}: {', '.join(ours)})")
+
+
+def monitoring():
+    """The alert rules and the dashboard: their shape, and the metric names their expressions use."""
+    rules_path = os.path.join(DEPLOY, "prometheus", "alerts.yaml")
+    rules = yaml.safe_load(open(rules_path))
+    expressions = []
+    for group in rules.get("groups", []):
+        for rule in group.get("rules", []):
+            missing = [key for key in ("alert", "expr", "for", "annotations") if key not in rule]
+            if missing:
+                fail(f"alerts.yaml: rule {rule.get('alert', '?')} lacks {missing}")
+            expressions.append(("alert " + rule.get("alert", "?"), rule.get("expr", "")))
+    ok(f"deploy/prometheus/alerts.yaml parses ({len(expressions)} rules)")
+    dashboard = json.load(open(os.path.join(DEPLOY, "grafana", "payout-gateway.json")))
+    panels = dashboard.get("panels", [])
+    for panel in panels:
+        targets = panel.get("targets", [])
+        if not targets:
+            fail(f"dashboard panel {panel.get('title')} has no query")
+        expressions += [("panel " + panel.get("title", "?"), target.get("expr", "")) for target in targets]
+    ok(f"deploy/grafana/payout-gateway.json parses ({len(panels)} panels)")
+    if shutil.which("promtool"):
+        result = subprocess.run(["promtool", "check", "rules", rules_path], capture_output=True, text=True)
+        if result.returncode != 0:
+            fail("promtool check rules: " + result.stdout + result.stderr)
+        else:
+            ok("promtool check rules passes")
+    return expressions
+
+
+MONITORING_EXPRESSIONS = []
+
+
+def monitoring_names(exported):
+    """Every metric an expression names is one the gateway exports (histograms by their _bucket/_sum/_count)."""
+    named = set()
+    for where, expression in MONITORING_EXPRESSIONS:
+        for metric in re.findall(r"\b(payout_gateway_[a-z0-9_]+|http_server_[a-z0-9_]+|hb_[a-z0-9_]+)", expression):
+            named.add(metric)
+            if metric not in exported:
+                fail(f"{where}: {metric} is not exported by the gateway")
+    if named:
+        ok(f"the {len(named)} metrics the alert rules and the dashboard name are all exported")
 
 
 def free_port():
@@ -280,6 +326,15 @@ def compose_as_processes(compose, binary, postgres_url):
         for name, (port, payout) in ids.items():
             if wait_for(lambda: status_of(port, payout) == "processed", 120, f"the payout through {name} to be processed"):
                 ok(f"a payout through {name} reached processed ({payout})")
+        # After payouts went through both gateways, every metric the alert rules and the dashboard name is exported.
+        exported = set()
+        for name in gateways:
+            status, text = http("GET", f"http://127.0.0.1:{ports[name]}/metrics")
+            if status != 200:
+                fail(f"{name} /metrics: {status}")
+                continue
+            exported |= {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+        monitoring_names(exported)
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -300,6 +355,7 @@ def main():
     parser.add_argument("--postgres", help="an administrative PostgreSQL URL (the compose run is skipped without it)")
     args = parser.parse_args()
     compose, manifests = parse_files()
+    MONITORING_EXPRESSIONS.extend(monitoring())
     kubernetes_schemas()
     systemd_unit(args.binary)
     environment_names(compose, manifests)

@@ -8,6 +8,8 @@ import Synchronization
 
 /// The chaos run's merchant: creates payouts (retrying with the same reference until acknowledged) and reads them back.
 final class ChaosClient: Sendable {
+    /// The destination card of every chaos payout (never to appear in clear in a log).
+    static let cardNumber = "4444333322221111"
     struct PayoutState: Sendable {
         let status: String
         let pendingReason: String?
@@ -71,7 +73,7 @@ final class ChaosClient: Sendable {
         let amount = MinorUnits.format(amountMinor, exponent: 2)
         let body = """
             {"data":{"type":"payout-invoice","attributes":{"service":"card","currency":"\(currency)","amount":\(amount),
-            "reference_id":"\(reference)","fields":{"card_number":"4444333322221111"},
+            "reference_id":"\(reference)","fields":{"card_number":"\(Self.cardNumber)"},
             "callback_url":"http://127.0.0.1:\(callbackPort)/webhook","options":{"auto_process":\(!processLater)}}}}
             """
         for _ in 0..<600 {

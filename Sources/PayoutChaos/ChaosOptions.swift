@@ -42,6 +42,8 @@ public struct ChaosReport: Sendable {
     public var paidMinorByProviders: [String: Int64] = [:]
     public var processedMinorByGateway: [String: Int64] = [:]
     public var forgedCallbacksRefused = 0
+    /// Lines of the gateways' logs read by the log check.
+    public var logLines = 0
     /// From the first create to the last acknowledged one, and to the moment every payout had settled.
     public var createSeconds = 0.0
     public var finaliseSeconds = 0.0

@@ -93,7 +93,7 @@ public struct ChaosRun: Sendable {
             ChaosGatewayProcess(
                 executable: options.executable,
                 arguments: ["serve", "--port", String(port), "--routes", routesPath, "--database", databaseURL,
-                            "--data-key-file", keyFile, "--log-level", "warning", "--public-url", "http://127.0.0.1:\(port)"],
+                            "--data-key-file", keyFile, "--log-level", "info", "--log-format", "json", "--public-url", "http://127.0.0.1:\(port)"],
                 environment: environment, logPath: "\(options.workDirectory)/gateway\(index == 0 ? "" : "-\(index + 1)").log")
         }
 
@@ -122,6 +122,15 @@ public struct ChaosRun: Sendable {
             if receiver.signatureFailures > 0 { report.failures.append("\(receiver.signatureFailures) webhooks with a bad signature") }
             if report.forgedCallbacksRefused < 3 { report.failures.append("forged callbacks were accepted") }
             for gateway in gateways { gateway.stop() }
+            // The logs: no secret and no clear card number anywhere; ids on every line of a request or a step.
+            let logs = ChaosLogCheck(secrets: [
+                "the payelata API key": payelata.account.apiKey, "the payelata callback secret": payelata.account.callbackSecret,
+                "the payneteasy control key": payneteasy.controlKey, "the cardzo control key": cardzo.controlKey,
+                "the merchant API key": merchant.apiKey, "the merchant callback secret": merchant.callbackSecret,
+                "a clear card number": ChaosClient.cardNumber,
+            ]).check(logPaths: gateways.map(\.logPath), allowedTruncated: options.restarts + options.instances)
+            report.logLines = logs.lines
+            report.failures += logs.failures
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

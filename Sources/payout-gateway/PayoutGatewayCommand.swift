@@ -31,11 +31,16 @@ func env(_ name: String) -> String? {
 func makeLogger(level: String?, format: String? = nil) -> Logger {
     let level = Logger.Level(rawValue: level ?? env("PAYOUT_GATEWAY_LOG_LEVEL") ?? "info") ?? .info
     let json = (format ?? env("PAYOUT_GATEWAY_LOG_FORMAT"))?.lowercased() == "json"
-    LoggingSystem.bootstrap { label in
-        if json { return JSONLogHandler(label: label, level: level) }
-        var handler = StreamLogHandler.standardError(label: label)
+    // Every line of a request or an engine step carries its ids (LogContext), whichever logger writes it.
+    LoggingSystem.bootstrap({ label, metadataProvider in
+        if json {
+            var handler = JSONLogHandler(label: label, level: level)
+            handler.metadataProvider = metadataProvider
+            return handler
+        }
+        var handler = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
         handler.logLevel = level
         return handler
-    }
+    }, metadataProvider: LogContext.metadataProvider)
     return Logger(label: "payout-gateway")
 }

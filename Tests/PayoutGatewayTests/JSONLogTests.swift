@@ -32,4 +32,28 @@ struct JSONLogTests {
         let time = try #require(object["time"]?.stringValue)
         #expect(time.count == 24 && time.hasSuffix("Z"))
     }
+
+    @Test("a request's or step's ids reach every line written inside it, by any logger, and no line outside it")
+    func contextIDs() async throws {
+        let sink = Lines()
+        var handler = JSONLogHandler(label: "payout-gateway", level: .info) { line in sink.lines.withLock { $0.append(line) } }
+        handler.metadataProvider = LogContext.metadataProvider
+        let logger = Logger(label: "adapter", factory: { _ in handler })
+        await LogContext.with(["request.id": "req-9"]) {
+            // Known only later in the request (after authentication, once the payout id is made).
+            LogContext.set("merchant.id", "coma_1")
+            await LogContext.with(["payout.id": "cpoi_7"]) {
+                // A child task (an adapter's call) inherits the ids.
+                await Task { logger.info("provider answered") }.value
+            }
+        }
+        logger.info("outside")
+        let lines = try sink.lines.withLock { $0 }.map { try JSONCoding.decode(JSONValue.self, from: Data($0.utf8)) }
+        #expect(lines.count == 2)
+        #expect(lines[0]["request.id"] == "req-9")
+        #expect(lines[0]["merchant.id"] == "coma_1")
+        #expect(lines[0]["payout.id"] == "cpoi_7")
+        #expect(lines[1]["request.id"] == nil)
+        #expect(lines[1]["payout.id"] == nil)
+    }
 }

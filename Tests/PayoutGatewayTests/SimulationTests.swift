@@ -27,6 +27,7 @@ struct SimulationTests {
                 let stats = try await simulation.run()
                 total.steps += stats.steps
                 total.calls += stats.calls
+                total.chained += stats.chained
                 total.crashes += stats.crashes
                 total.leaseExpiries += stats.leaseExpiries
                 total.processRequests += stats.processRequests
@@ -36,8 +37,10 @@ struct SimulationTests {
             }
         }
         let seconds = Date().timeIntervalSince(started)
-        print("simulation: seeds=\(seeds.count) steps=\(total.steps) calls=\(total.calls) crashed_workers=\(total.crashes) lease_expiries=\(total.leaseExpiries) process_requests=\(total.processRequests) failures=\(failures.count) seconds=\(String(format: "%.1f", seconds))")
+        print("simulation: seeds=\(seeds.count) steps=\(total.steps) calls=\(total.calls) chained=\(total.chained) crashed_workers=\(total.crashes) lease_expiries=\(total.leaseExpiries) process_requests=\(total.processRequests) failures=\(failures.count) seconds=\(String(format: "%.1f", seconds))")
         for failure in failures { Issue.record(Comment(rawValue: failure)) }
+        // The stepper's chained calls (a confirming call right after its create, in the same lease) are explored too.
+        #expect(total.chained > 0)
     }
 
     @Test("the same promises hold with the store on PostgreSQL (fencing, SKIP LOCKED claims, column-level commits)",

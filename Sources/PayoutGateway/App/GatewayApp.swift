@@ -207,7 +207,13 @@ func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instance
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
     router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: GatewayMetrics.exposition())))
+        // Gauges are read now: breakers and services lists from memory, payouts and webhooks from the store (through
+        // indexes; every instance reports the same store-wide figures, so dashboards take max() across instances).
+        let now = Clock.nowMillis()
+        let state = try? await front.store.operationalState(nowMs: now)
+        GatewayMetrics.refresh(runtime: front.runtime, state: state, nowMillis: now)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(string: GatewayMetrics.exposition())))
     }
     return router
 }

@@ -27,13 +27,18 @@ public struct PayoutEngine: Service {
             idleMillis: settings.idleMillis, logger: logger, what: "due payouts",
             claim: { free in try await store.claimDuePayouts(owner: owner, nowMs: Clock.nowMillis(), leaseMs: settings.leaseMillis, limit: free) },
             key: Self.providerKey,
-            // This provider already holds its share of the workers: give the payout back for a moment.
-            giveBack: { payout in
-                try? await store.releaseLease(payoutId: payout.id, owner: owner, token: payout.leaseToken, nextActionAt: Clock.nowMillis() + 200)
+            // Their provider already holds its share of the workers: give the payouts back for a moment.
+            giveBack: { payouts in
+                try? await store.releaseLeases(payouts, owner: owner, nextActionAt: Clock.nowMillis() + 200)
             },
             work: { payout in
                 do {
-                    try await stepper.step(payout)
+                    // Every line the step writes (stepper, adapter, store) names the payout, merchant and provider.
+                    try await LogContext.with([
+                        "payout.id": .string(payout.id), "merchant.id": .string(payout.merchantId), "provider.id": .string(Self.providerKey(payout)),
+                    ]) {
+                        try await stepper.step(payout)
+                    }
                 } catch {
                     // The lease expires and the payout is stepped again; nothing half-written stays.
                     logger.error("payout step failed", metadata: ["payout.id": "\(payout.id)", "error": "\(error)"])

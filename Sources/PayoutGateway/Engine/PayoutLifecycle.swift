@@ -50,7 +50,7 @@ public struct LifecycleContext: Sendable {
 
 /// Something operators must hear about (logged at error level and counted by the engine).
 public struct LifecycleAlert: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// The payout a provider holds under our reference differs from ours.
         case adoptedMismatch = "adopted_mismatch"
         /// The provider answered "duplicate" for our reference, yet its lookups do not find it.

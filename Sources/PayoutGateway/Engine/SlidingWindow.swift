@@ -42,13 +42,13 @@ final class SlidingWindow: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Claims work while slots are free and runs each item at once in its own task (no batch barrier); an item whose
-    /// key already holds `perKeyLimit` slots is given back. Ends on graceful shutdown, after the running items.
+    /// Claims work while slots are free and runs each item at once in its own task (no batch barrier); items whose
+    /// key already holds `perKeyLimit` slots are given back (in one call). Ends on graceful shutdown, after the running items.
     func drive<Item: Sendable>(
         idleMillis: Int64, logger: Logger, what: String,
         claim: @escaping @Sendable (Int) async throws -> [Item],
         key: @escaping @Sendable (Item) -> String,
-        giveBack: @escaping @Sendable (Item) async -> Void,
+        giveBack: @escaping @Sendable ([Item]) async -> Void,
         work: @escaping @Sendable (Item) async -> Void
     ) async {
         await withDiscardingTaskGroup { group in
@@ -66,10 +66,11 @@ final class SlidingWindow: Sendable {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
+                var givenBack: [Item] = []
                 for item in items {
                     let itemKey = key(item)
                     guard enter(itemKey) else {
-                        await giveBack(item)
+                        givenBack.append(item)
                         continue
                     }
                     group.addTask {
@@ -77,6 +78,7 @@ final class SlidingWindow: Sendable {
                         await work(item)
                     }
                 }
+                if !givenBack.isEmpty { await giveBack(givenBack) }
                 if items.count < free {
                     try? await Task.sleep(for: .milliseconds(idleMillis))
                 }

@@ -32,8 +32,12 @@ public struct WebhookDispatcher: Service {
             claim: { free in try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: free) },
             key: { $0.merchantId },
             // This merchant already has its share in flight: due again shortly, still first in its line.
-            giveBack: { webhook in try? await store.recordWebhookDeferral(id: webhook.id, nextAttemptAt: Clock.nowMillis() + 200) },
-            work: { webhook in await deliver(webhook) })
+            giveBack: { webhooks in try? await store.recordWebhookDeferrals(ids: webhooks.map(\.id), nextAttemptAt: Clock.nowMillis() + 200) },
+            work: { webhook in
+                await LogContext.with(["payout.id": .string(webhook.payoutId), "merchant.id": .string(webhook.merchantId)]) {
+                    await deliver(webhook)
+                }
+            })
     }
 
     /// Delay before retry `n` (1-based): n steps, capped.

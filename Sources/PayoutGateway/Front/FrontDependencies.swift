@@ -34,6 +34,7 @@ struct FrontDependencies: Sendable {
         let now = Clock.nowMillis()
         if let merchant = authCache.merchant(for: header, nowMillis: now) {
             guard admits(merchant) else { throw APIError.unauthorized }
+            LogContext.set("merchant.id", merchant.id)
             try limit(merchant, nowMillis: now)
             return merchant
         }
@@ -47,6 +48,7 @@ struct FrontDependencies: Sendable {
               merchant.accepts(apiKey: apiKey, nowMillis: now), admits(merchant)
         else { throw APIError.unauthorized }
         authCache.remember(merchant, for: header, nowMillis: now)
+        LogContext.set("merchant.id", merchant.id)
         try limit(merchant, nowMillis: now)
         return merchant
     }

@@ -35,6 +35,7 @@ struct InvoiceRoutes: Sendable {
         guard id.count <= 64, let payout = try await front.store.payout(id: id), payout.merchantId == merchant.id else {
             throw APIError.notFound
         }
+        LogContext.set("payout.id", payout.id)
         return payout
     }
 
@@ -57,6 +58,7 @@ struct InvoiceRoutes: Sendable {
         let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: front.defaultTestMode, webhooks: front.webhooks)
 
         let payoutID = Identifier.make("cpoi_")
+        LogContext.set("payout.id", payoutID)
         let decision: RouteDecision
         do {
             decision = try front.runtime.router().decide(
@@ -66,6 +68,7 @@ struct InvoiceRoutes: Sendable {
             if let existing = try await front.store.payout(merchantId: merchant.id, referenceId: input.referenceId) {
                 return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
             }
+            GatewayMetrics.routingDecision(route: "none", provider: "none")
             throw APIError.validation("service", "No provider can pay out \(input.service.code) in \(input.currency.code) for this amount right now (\(error.reason)).")
         }
         // The providers' own field rules (from their prerequest) apply too: any candidate may end up paying.
@@ -98,6 +101,7 @@ struct InvoiceRoutes: Sendable {
         case .created(let stored):
             if stored.processRequested { front.backlog.created() }
             GatewayMetrics.payoutCreated()
+            GatewayMetrics.routingDecision(route: decision.routeID ?? "-", provider: decision.candidates.first ?? "none")
             front.logger.info("payout created", metadata: ["payout.id": "\(stored.id)", "merchant.id": "\(merchant.id)"])
             // The answer from what was just written: a new payout has no attempts and no webhooks yet.
             let document = InvoiceDocument.single(stored, attempts: [], webhooks: [])

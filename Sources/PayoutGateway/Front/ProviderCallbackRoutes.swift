@@ -16,6 +16,7 @@ struct ProviderCallbackRoutes: Sendable {
     func receive(_ request: Request, providerID: String) async throws -> Response {
         let table = front.runtime.snapshot.table
         guard let provider = table.providers[providerID], let dialect = table.dialects[provider.dialect] else { throw APIError.notFound }
+        LogContext.set("provider.id", provider.id)
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: FrontDependencies.maxBodyBytes) } catch { throw APIError.http(.contentTooLarge) }

@@ -14,9 +14,7 @@ struct RequestIdentityMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let id = Self.usable(request.headers[Self.requestIDField]) ?? Identifier.random(length: 20)
-        var context = context
-        context.logger[metadataKey: "request.id"] = .string(id)
-        var response = try await next(request, context)
+        var response = try await LogContext.with(["request.id": .string(id)]) { try await next(request, context) }
         let elapsed = ContinuousClock.now - started
         let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         response.headers[Self.requestIDField] = id

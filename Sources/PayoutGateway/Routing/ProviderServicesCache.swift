@@ -92,8 +92,11 @@ public struct ProviderServicesRefresher: Service {
                     continue
                 }
                 group.addTask {
+                    let started = ContinuousClock.now
                     do {
                         let services = try await adapter.fetchServices(pageSize: 100, maxPages: 100)
+                        GatewayMetrics.providerCallDuration(id, call: "services", ContinuousClock.now - started)
+                        GatewayMetrics.providerCall(id, call: "services", outcome: "ok")
                         cache.store(id, services: services)
                         // Field definitions come second: a slow prerequest never delays the list routing reads.
                         let currencies = Self.servedCurrencies(provider, table: snapshot.table).intersection(services.map(\.currency))
@@ -101,6 +104,7 @@ public struct ProviderServicesRefresher: Service {
                             cache.storeFields(id, fields: fields)
                         }
                     } catch {
+                        GatewayMetrics.providerCall(id, call: "services", outcome: "failed")
                         cache.recordFailure(id, error: "\(error)")
                         logger.warning("services list refresh failed; keeping the last good list", metadata: ["provider.id": "\(id)"])
                     }

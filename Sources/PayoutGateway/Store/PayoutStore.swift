@@ -46,6 +46,8 @@ public protocol EngineStore: Sendable {
     func claimPayout(id: String, owner: String, nowMs: Int64, leaseMs: Int64) async throws -> PayoutRecord?
     /// Gives a claimed payout back without stepping it, due at `nextActionAt`.
     func releaseLease(payoutId: String, owner: String, token: Int64, nextActionAt: Int64) async throws
+    /// Gives claimed payouts back in one transaction (each fenced by its token), due at `nextActionAt`.
+    func releaseLeases(_ payouts: [PayoutRecord], owner: String, nextActionAt: Int64) async throws
 }
 
 /// The payout ledger. Every write is transactional; no transaction spans a provider call.
@@ -86,12 +88,14 @@ public protocol PayoutStore: EngineStore {
     func countNonFinal() async throws -> Int
     /// The engine's backlog: non-final payouts the merchant asked to process (those waiting for `/process` are not work).
     func countBacklog() async throws -> Int
+    /// Non-final payouts by status and reason, and the webhook outbox (see ``OperationalState``).
+    func operationalState(nowMs: Int64) async throws -> OperationalState
     /// Whether anything sealed with the data key is stored (merchant secrets, destination fields).
     func holdsSealedData() async throws -> Bool
 
     func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord]
-    /// Makes a claimed webhook due again at `nextAttemptAt` without counting an attempt.
-    func recordWebhookDeferral(id: Int64, nextAttemptAt: Int64) async throws
+    /// Makes claimed webhooks due again at `nextAttemptAt` without counting an attempt, in one transaction.
+    func recordWebhookDeferrals(ids: [Int64], nextAttemptAt: Int64) async throws
     func recordWebhookAttempt(id: Int64, code: Int64?, error: String?, delivered: Bool, nextAttemptAt: Int64, giveUp: Bool) async throws
 
     func idempotency(merchantId: String, key: String) async throws -> IdempotencyRecord?

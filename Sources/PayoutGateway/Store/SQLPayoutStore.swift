@@ -220,6 +220,19 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
+    public func releaseLeases(_ payouts: [PayoutRecord], owner: String, nextActionAt: Int64) async throws {
+        guard !payouts.isEmpty else { return }
+        try await backend.transaction { db in
+            for payout in payouts {
+                try await db.raw("""
+                    UPDATE payouts SET lease_owner = NULL, lease_until = NULL,
+                    next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > \(bind: nextActionAt) THEN \(bind: nextActionAt) ELSE next_action_at END
+                    WHERE id = \(bind: payout.id) AND lease_owner = \(bind: owner) AND lease_token = \(bind: payout.leaseToken)
+                    """).run()
+            }
+        }
+    }
+
     public func attempts(payoutId: String) async throws -> [AttemptRecord] {
         try await backend.read { db in
             try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: payoutId) ORDER BY number")
@@ -309,6 +322,31 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
+    public func operationalState(nowMs: Int64) async throws -> OperationalState {
+        try await backend.read { db in
+            var state = OperationalState()
+            let rows = try await db.raw("""
+                SELECT status, pending_reason, COUNT(*) AS n FROM payouts WHERE next_action_at IS NOT NULL
+                GROUP BY status, pending_reason
+                """).all()
+            for row in rows {
+                let status = try row.decode(column: "status", as: String.self)
+                guard !PayoutStatus.isFinal(status) else { continue }
+                let count = try row.decode(column: "n", as: Int.self)
+                state.nonFinalByStatus[status, default: 0] += count
+                if status == PayoutStatus.processPending.rawValue {
+                    let reason = try row.decode(column: "pending_reason", as: String?.self)
+                    state.pendingByReason[PendingReasonKind.classify(reason).rawValue, default: 0] += count
+                }
+            }
+            if let row = try await db.raw("SELECT COUNT(*) AS n, MIN(created_ms) AS oldest FROM webhooks WHERE state = 'pending'").first() {
+                state.webhooksPending = try row.decode(column: "n", as: Int.self)
+                if let oldest = try row.decode(column: "oldest", as: Int64?.self) { state.oldestWebhookAgeMillis = max(0, nowMs - oldest) }
+            }
+            return state
+        }
+    }
+
     public func holdsSealedData() async throws -> Bool {
         try await backend.read { db in
             let merchant = try await db.raw("SELECT id FROM merchants LIMIT 1").first()
@@ -338,9 +376,12 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
-    public func recordWebhookDeferral(id: Int64, nextAttemptAt: Int64) async throws {
+    public func recordWebhookDeferrals(ids: [Int64], nextAttemptAt: Int64) async throws {
+        guard !ids.isEmpty else { return }
         try await backend.transaction { db in
-            try await db.raw("UPDATE webhooks SET next_attempt_at = \(bind: nextAttemptAt) WHERE id = \(bind: id) AND state = 'pending'").run()
+            for id in ids {
+                try await db.raw("UPDATE webhooks SET next_attempt_at = \(bind: nextAttemptAt) WHERE id = \(bind: id) AND state = 'pending'").run()
+            }
         }
     }
 

@@ -20,6 +20,8 @@ struct Simulation {
     struct Stats: Sendable {
         var steps = 0
         var calls = 0
+        /// Calls that followed another within one lease (the stepper's chained calls).
+        var chained = 0
         var crashes = 0
         var leaseExpiries = 0
         var processRequests = 0
@@ -221,7 +223,11 @@ struct Simulation {
             stats.calls += 1
             return .answered(pending, deliver(pending))
         case .answered(let pending, let result):
-            try await engine.complete(pending, result)
+            let chained = try await engine.complete(pending, result)
+            if let chained {
+                stats.chained += 1
+                return .prepared(chained)
+            }
             try await checkProcessNotLost(pending.lifecycle.payout.id, store: engine.store)
             return nil
         }
