@@ -93,6 +93,7 @@ struct MetricsTests {
         for (reason, kind) in reasons {
             #expect(PendingReasonKind.classify(reason) == kind, "\(reason)")
         }
-        #expect(PendingReasonKind.classify(nil) == .other)
+        #expect(PendingReasonKind.classify(nil) == .providerPending)
+        #expect(PendingReasonKind.classify("something new") == .other)
     }
 }

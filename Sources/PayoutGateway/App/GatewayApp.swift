@@ -49,6 +49,12 @@ let frontRoutes: [(String, [HTTPRequest.Method])] = [
     ("/admin/routes/reload", [.post]),
     ("/admin/routes/explain", [.get]),
     ("/admin/payouts/:id/release", [.post]),
+    ("/ops", [.get]),
+    ("/ops/login", [.get, .post]),
+    ("/ops/logout", [.post]),
+    ("/ops/payouts", [.get]),
+    ("/ops/payouts/:id", [.get]),
+    ("/ops/payouts/:id/check", [.post]),
 ]
 
 /// Builds the gateway from its configuration: store, routes, sandbox (demo), engine, webhooks and the merchant API.
@@ -134,8 +140,9 @@ private func assemble(
     let instanceID = "gw-" + Identifier.random(length: 12)
     let operatorActions = PayoutOperator(store: store, runtime: runtime, settings: engineSettings, logger: logger)
     let router = buildRouter(
-        front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime, payouts: operatorActions), instanceID: instanceID,
-        requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)))
+        front, admin: AdminRoutes(adminToken: adminToken, reloader: reloader, runtime: runtime, payouts: operatorActions),
+        ops: OpsRoutes(adminToken: adminToken, front: front, sessions: OpsSessions(), secureCookie: configuration.tlsCertificatePath != nil),
+        instanceID: instanceID, requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)))
 
     // One ServiceGroup stops services in reverse order: the workers that call servers (webhooks, engine,
     // sandbox clock) stop first, then the HTTP servers drain, then the store and the HTTP client close.
@@ -178,7 +185,7 @@ func listener(_ configuration: GatewayConfiguration) throws -> HTTPServerBuilder
 }
 
 /// The merchant API, public API, provider callbacks, health and metrics on one router.
-func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instanceID: String = "",
+func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, ops: OpsRoutes? = nil, instanceID: String = "",
                  requestTimeout: Duration = .seconds(30)) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
@@ -190,6 +197,7 @@ func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, instance
     CatalogueRoutes(front: front).register(on: router)
     ProviderCallbackRoutes(front: front).register(on: router)
     (admin ?? AdminRoutes(adminToken: nil, reloader: nil, runtime: front.runtime)).register(on: router)
+    (ops ?? OpsRoutes(adminToken: nil, front: front, sessions: OpsSessions(), secureCookie: false)).register(on: router)
     router.get("/health") { _, _ in Response.json(["status": "ok", "instance": .string(instanceID)]) }
     // Readiness (a load balancer's or Kubernetes' check): the store answers and a routing table with routes is loaded.
     router.get("/ready") { _, _ in

@@ -38,6 +38,15 @@ public struct RoutesReloader: Service {
     /// Validates and swaps; throws the validation issues and leaves the running table untouched on failure.
     @discardableResult
     public func reload() throws(RoutesValidationError) -> Summary {
+        do {
+            return try compileAndSwap()
+        } catch {
+            runtime.recordRefusedReload(error.issues.map { "\($0.path): \($0.reason)" })
+            throw error
+        }
+    }
+
+    private func compileAndSwap() throws(RoutesValidationError) -> Summary {
         // The dialects of the running table: a reload cannot add one.
         var table = try RoutesCompiler(dialects: runtime.snapshot.table.dialects).compile(contentsOf: path)
         if let sandbox {

@@ -13,6 +13,8 @@ public final class GatewayRuntime: Sendable {
     /// Provider breakers and services lists outlive reloads.
     public let health: ProviderHealth
     public let servicesCache: ProviderServicesCache
+    /// The last hour of provider calls (the ops page).
+    public let callStats = ProviderCallStats()
 
     public init(_ snapshot: Snapshot, health: ProviderHealth = ProviderHealth(), servicesCache: ProviderServicesCache = ProviderServicesCache()) {
         self.current = Mutex(snapshot)
@@ -30,6 +32,29 @@ public final class GatewayRuntime: Sendable {
 
     public func replace(_ snapshot: Snapshot) {
         current.withLock { $0 = snapshot }
+        loads.withLock { loads in
+            loads.version += 1
+            loads.loadedAtMillis = Clock.nowMillis()
+        }
+    }
+
+    /// The routing table's version (1 at start, +1 at each reload), when it was loaded, and the last refused reload.
+    public struct Loads: Sendable {
+        public var version = 1
+        public var loadedAtMillis = Clock.nowMillis()
+        public var lastRefusedAtMillis: Int64?
+        public var lastRefusedErrors: [String] = []
+    }
+
+    private let loads = Mutex(Loads())
+    public var tableLoads: Loads { loads.withLock { $0 } }
+
+    /// A reload that failed validation: the running table stays; the ops page shows why.
+    public func recordRefusedReload(_ errors: [String]) {
+        loads.withLock { loads in
+            loads.lastRefusedAtMillis = Clock.nowMillis()
+            loads.lastRefusedErrors = errors
+        }
     }
 
     /// Builds adapters for every provider of `table`. Sandbox providers get `sandboxBaseURL(providerID)`.

@@ -95,26 +95,30 @@ struct PayoutStepper: Sendable {
         let currency = Currency(code: payout.currency) ?? Currency(code: "USD")!
         let started = ContinuousClock.now
         LogContext.set("provider.id", adapter.id)
-        func timed(_ call: String) { GatewayMetrics.providerCallDuration(adapter.id, call: call, ContinuousClock.now - started) }
+        func timed(_ call: String, failed: Bool) {
+            let elapsed = ContinuousClock.now - started
+            GatewayMetrics.providerCallDuration(adapter.id, call: call, elapsed)
+            runtime.callStats.record(adapter.id, call: call, millis: Double(GatewayMetrics.nanoseconds(elapsed)) / 1e6, failed: failed, nowMillis: now())
+        }
         switch pending.call {
         case .create:
             guard let request = pending.request else { return .create(.notSent(reason: "no request")) }
             let outcome = await adapter.submit(request).fromProvider(base: adapter.baseURL)
-            timed("submit")
+            timed("submit", failed: Self.failed(outcome))
             recordHealth(adapter.id, outcome)
             GatewayMetrics.providerCall(adapter.id, call: "submit", outcome: Self.kind(outcome))
             return .create(outcome)
         case .confirm(_, let reference, let providerPayoutID):
             let outcome = await adapter.confirm(reference: reference, providerPayoutID: providerPayoutID, service: payout.service, currency: currency)
                 .fromProvider(base: adapter.baseURL)
-            timed("confirm")
+            timed("confirm", failed: Self.failed(outcome))
             recordHealth(adapter.id, outcome)
             GatewayMetrics.providerCall(adapter.id, call: "confirm", outcome: Self.kind(outcome))
             return .confirm(outcome)
         case .lookup(_, let reference, let providerPayoutID):
             let outcome = await adapter.lookup(reference: reference, providerPayoutID: providerPayoutID, service: payout.service, currency: currency)
                 .fromProvider(base: adapter.baseURL)
-            timed("lookup")
+            timed("lookup", failed: { if case .failed = outcome { return true } else { return false } }())
             recordHealth(adapter.id, outcome)
             GatewayMetrics.providerCall(adapter.id, call: "lookup", outcome: Self.kind(outcome))
             return .lookup(outcome)
@@ -267,6 +271,14 @@ struct PayoutStepper: Sendable {
             runtime.health.record(providerID, success: false, nowMillis: now())
         } else {
             runtime.health.record(providerID, success: true, nowMillis: now())
+        }
+    }
+
+    /// A timeout, a 5xx or no connection: what counts against a provider (as for its breaker).
+    static func failed(_ outcome: SubmitOutcome) -> Bool {
+        switch outcome {
+        case .ambiguous, .notSent: return true
+        case .accepted, .rejected, .duplicate: return false
         }
     }
 

@@ -29,11 +29,13 @@ public enum PendingReasonKind: String, Sendable, CaseIterable {
     case noProvider = "no_provider"
     case fieldsUnavailable = "fields_unavailable"
     case providerUnreachable = "provider_unreachable"
+    /// No reason of the gateway's own: the provider itself reports the payout pending.
+    case providerPending = "provider_pending"
     case other
 
     /// Classifies a stored `pending_reason` (written by ``PayoutLifecycle``).
     public static func classify(_ reason: String?) -> PendingReasonKind {
-        guard let reason = reason?.lowercased() else { return .other }
+        guard let reason = reason?.lowercased(), !reason.isEmpty else { return .providerPending }
         let rules: [(String, PendingReasonKind)] = [
             ("duplicate", .duplicateUnseen), ("reports our reference as existing", .duplicateUnseen),
             ("no longer finds", .vanished),

@@ -142,6 +142,10 @@ enum Migrations {
                 "ALTER TABLE merchants ADD COLUMN previous_api_key_hash TEXT",
                 "ALTER TABLE merchants ADD COLUMN previous_key_until_ms BIGINT",
             ]),
+            ("004_ops_listing", [
+                // The ops page lists every merchant's payouts newest first.
+                "CREATE INDEX payouts_created ON payouts (created_ms, id)",
+            ]),
         ]
     }
 

@@ -88,6 +88,12 @@ public protocol PayoutStore: EngineStore {
     func countNonFinal() async throws -> Int
     /// The engine's backlog: non-final payouts the merchant asked to process (those waiting for `/process` are not work).
     func countBacklog() async throws -> Int
+    /// Every merchant's payouts, newest first, narrowed by the filter's fields (the ops page).
+    func opsPayouts(_ filter: OpsPayoutFilter, limit: Int) async throws -> [PayoutRecord]
+    /// Payouts waiting in `process_pending`, longest waiting first.
+    func pendingPayouts(limit: Int) async throws -> [PayoutRecord]
+    /// Undelivered webhooks that failed at least `minimumAttempts` times, oldest first.
+    func failingWebhooks(minimumAttempts: Int64, limit: Int) async throws -> [WebhookRecord]
     /// Non-final payouts by status and reason, and the webhook outbox (see ``OperationalState``).
     func operationalState(nowMs: Int64) async throws -> OperationalState
     /// Whether anything sealed with the data key is stored (merchant secrets, destination fields).
@@ -105,5 +111,20 @@ public protocol PayoutStore: EngineStore {
 extension PayoutStore {
     public func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord) async throws -> CreatePayoutResult {
         try await createPayout(payout, event: event, reserving: nil)
+    }
+}
+
+/// What the ops page's payout list is narrowed by (nil: any).
+public struct OpsPayoutFilter: Sendable, Hashable {
+    public var merchantId: String?
+    public var status: String?
+    public var providerId: String?
+    public var referenceId: String?
+
+    public init(merchantId: String? = nil, status: String? = nil, providerId: String? = nil, referenceId: String? = nil) {
+        self.merchantId = merchantId
+        self.status = status
+        self.providerId = providerId
+        self.referenceId = referenceId
     }
 }

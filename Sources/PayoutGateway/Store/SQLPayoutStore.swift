@@ -322,6 +322,37 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
+    public func opsPayouts(_ filter: OpsPayoutFilter, limit: Int) async throws -> [PayoutRecord] {
+        var query: SQLQueryString = "SELECT * FROM payouts WHERE 1 = 1"
+        if let merchant = filter.merchantId { query = query + " AND merchant_id = \(bind: merchant)" }
+        if let status = filter.status { query = query + " AND status = \(bind: status)" }
+        if let provider = filter.providerId { query = query + " AND provider_id = \(bind: provider)" }
+        if let reference = filter.referenceId { query = query + " AND reference_id = \(bind: reference)" }
+        query = query + " ORDER BY created_ms DESC, id DESC LIMIT \(bind: limit)"
+        let finished = query
+        return try await backend.read { db in
+            try await db.raw(finished).all(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func pendingPayouts(limit: Int) async throws -> [PayoutRecord] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT * FROM payouts WHERE next_action_at IS NOT NULL AND status = \(bind: PayoutStatus.processPending.rawValue)
+                ORDER BY updated_ms ASC, id ASC LIMIT \(bind: limit)
+                """).all(decoding: PayoutRecord.self, with: Self.decoder)
+        }
+    }
+
+    public func failingWebhooks(minimumAttempts: Int64, limit: Int) async throws -> [WebhookRecord] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT * FROM webhooks WHERE state = 'pending' AND attempts >= \(bind: minimumAttempts)
+                ORDER BY created_ms ASC, id ASC LIMIT \(bind: limit)
+                """).all(decoding: WebhookRecord.self, with: Self.decoder)
+        }
+    }
+
     public func operationalState(nowMs: Int64) async throws -> OperationalState {
         try await backend.read { db in
             var state = OperationalState()
