@@ -30,10 +30,14 @@ struct Serve: AsyncParsableCommand {
     var tlsCertificate: String?
     @Option(help: "PEM private key of --tls-certificate (env PAYOUT_GATEWAY_TLS_KEY).")
     var tlsKey: String?
+    @Option(help: "OpenTelemetry collector for traces, OTLP over HTTP: base URL (traces to /v1/traces) or the traces URL (env PAYOUT_GATEWAY_OTLP_ENDPOINT; off when unset).")
+    var otlpEndpoint: String?
 
     func run() async throws {
         let logger = makeLogger(level: logLevel, format: logFormat)
         GatewayMetrics.bootstrap()
+        let tracer = try GatewayTracing.bootstrap(
+            endpoint: otlpEndpoint ?? env("PAYOUT_GATEWAY_OTLP_ENDPOINT"), protocol: env("PAYOUT_GATEWAY_OTLP_PROTOCOL"))
         var configuration = GatewayConfiguration()
         configuration.simulators = SandboxServer.inProcess
         configuration.host = host ?? env("PAYOUT_GATEWAY_HOST") ?? "127.0.0.1"
@@ -79,6 +83,6 @@ struct Serve: AsyncParsableCommand {
 
                 """.utf8))
         }
-        try await app.run()
+        try await app.run(first: tracer.map { [$0] } ?? [])
     }
 }

@@ -189,6 +189,8 @@ func buildRouter(_ front: FrontDependencies, admin: AdminRoutes? = nil, ops: Ops
                  requestTimeout: Duration = .seconds(30)) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(MetricsMiddleware())
+    // A span per request (a no-op without a tracer); a merchant's W3C traceparent makes it a child of theirs.
+    router.middlewares.add(TracingMiddleware())
     router.middlewares.add(RequestIdentityMiddleware())
     router.middlewares.add(DialectErrorMiddleware(routes: frontRoutes))
     router.middlewares.add(RequestTimeoutMiddleware(timeout: requestTimeout))
@@ -267,15 +269,16 @@ public enum FreePort {
 
 extension GatewayApp {
     /// The gateway's one ServiceGroup.
-    public func serviceGroup(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: lifecycleServices, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+    /// `first` run before the gateway's services and stop after them (the trace exporter, so that it flushes last).
+    public func serviceGroup(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint], first: [any Service] = []) -> ServiceGroup {
+        ServiceGroup(configuration: .init(services: first + lifecycleServices, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
     }
 
     /// Runs until SIGTERM/SIGINT: the workers stop between steps, the server stops accepting and lets in-flight
     /// requests finish, then the store and the HTTP client close.
-    public func run() async throws {
+    public func run(first: [any Service] = []) async throws {
         do {
-            try await serviceGroup().run()
+            try await serviceGroup(first: first).run()
         } catch {
             await close()
             throw error

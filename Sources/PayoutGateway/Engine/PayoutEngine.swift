@@ -1,4 +1,5 @@
 import Logging
+import Tracing
 import ServiceLifecycle
 
 /// The service that claims due payouts (new, in flight, or left by a crashed instance) and steps them.
@@ -37,7 +38,11 @@ public struct PayoutEngine: Service {
                     try await LogContext.with([
                         "payout.id": .string(payout.id), "merchant.id": .string(payout.merchantId), "provider.id": .string(Self.providerKey(payout)),
                     ]) {
-                        try await stepper.step(payout)
+                        try await withSpan("payout.step") { span in
+                            span.attributes["payout.id"] = payout.id
+                            span.attributes["merchant.id"] = payout.merchantId
+                            try await stepper.step(payout)
+                        }
                     }
                 } catch {
                     // The lease expires and the payout is stepped again; nothing half-written stays.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracing
 
 /// Drives one leased payout one step: load it, ask ``PayoutLifecycle`` what to do, perform that one provider call
 /// (after committing the intent when the call can move money, and renewing the lease while it is in flight), book
@@ -88,8 +89,22 @@ struct PayoutStepper: Sendable {
         return Pending(lifecycle: lifecycle, call: call, request: request, adapter: adapter, depth: depth)
     }
 
-    /// Performs the call.
+    /// Performs the call, in a span named after it (`provider.submit`, `provider.confirm`, `provider.lookup`).
     func perform(_ pending: Pending) async -> PayoutLifecycle.CallResult {
+        let name: String
+        switch pending.call {
+        case .create: name = "provider.submit"
+        case .confirm: name = "provider.confirm"
+        case .lookup: name = "provider.lookup"
+        }
+        return await withSpan(name, ofKind: .client) { span in
+            span.attributes["provider.id"] = pending.adapter.id
+            span.attributes["payout.id"] = pending.lifecycle.payout.id
+            return await call(pending)
+        }
+    }
+
+    func call(_ pending: Pending) async -> PayoutLifecycle.CallResult {
         let adapter = pending.adapter
         let payout = pending.lifecycle.payout
         let currency = Currency(code: payout.currency) ?? Currency(code: "USD")!
@@ -237,9 +252,13 @@ struct PayoutStepper: Sendable {
             ])
             GatewayMetrics.lifecycleAlert(alert.kind.rawValue)
         }
-        let committed = try await store.commit(PayoutStepCommit(
+        let step = PayoutStepCommit(
             payout: payout, attempts: changed, events: lifecycle.events, webhookBody: webhookBody,
-            keepLease: keepLease, requireNoProcessRequest: lifecycle.requiresNoProcessRequest), owner: owner)
+            keepLease: keepLease, requireNoProcessRequest: lifecycle.requiresNoProcessRequest)
+        let committed = try await withSpan("store.commit") { span in
+            span.attributes["payout.id"] = payout.id
+            return try await store.commit(step, owner: owner)
+        }
         if committed {
             defer { lifecycle.committed(updatedMs: payout.updatedMs) }
             if lifecycle.statusChanged {

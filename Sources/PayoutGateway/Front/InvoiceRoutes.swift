@@ -2,6 +2,7 @@ import Logging
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Tracing
 
 /// The private payout-invoices API: create, process, get by id or reference, cursor list.
 struct InvoiceRoutes: Sendable {
@@ -97,7 +98,11 @@ struct InvoiceRoutes: Sendable {
         let reservation = idempotencyKey.map {
             IdempotencyRecord(merchantId: merchant.id, key: $0, requestHash: requestHash, statusCode: 0, body: payout.id, createdMs: now)
         }
-        switch try await front.store.createPayout(payout, event: event, reserving: reservation) {
+        let result = try await withSpan("store.create") { span in
+            span.attributes["payout.id"] = payout.id
+            return try await front.store.createPayout(payout, event: event, reserving: reservation)
+        }
+        switch result {
         case .created(let stored):
             if stored.processRequested { front.backlog.created() }
             GatewayMetrics.payoutCreated()
