@@ -212,11 +212,7 @@ public struct SQLPayoutStore: PayoutStore {
 
     public func releaseLease(payoutId: String, owner: String, token: Int64, nextActionAt: Int64) async throws {
         try await backend.transaction { db in
-            try await db.raw("""
-                UPDATE payouts SET lease_owner = NULL, lease_until = NULL,
-                next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > \(bind: nextActionAt) THEN \(bind: nextActionAt) ELSE next_action_at END
-                WHERE id = \(bind: payoutId) AND lease_owner = \(bind: owner) AND lease_token = \(bind: token)
-                """).run()
+            try await Self.release(payoutId, token: token, owner: owner, nextActionAt: nextActionAt, on: db)
         }
     }
 
@@ -224,13 +220,18 @@ public struct SQLPayoutStore: PayoutStore {
         guard !payouts.isEmpty else { return }
         try await backend.transaction { db in
             for payout in payouts {
-                try await db.raw("""
-                    UPDATE payouts SET lease_owner = NULL, lease_until = NULL,
-                    next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > \(bind: nextActionAt) THEN \(bind: nextActionAt) ELSE next_action_at END
-                    WHERE id = \(bind: payout.id) AND lease_owner = \(bind: owner) AND lease_token = \(bind: payout.leaseToken)
-                    """).run()
+                try await Self.release(payout.id, token: payout.leaseToken, owner: owner, nextActionAt: nextActionAt, on: db)
             }
         }
+    }
+
+    /// Gives one leased payout back (fenced by owner and token), due no later than `nextActionAt`.
+    static func release(_ payoutId: String, token: Int64, owner: String, nextActionAt: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            UPDATE payouts SET lease_owner = NULL, lease_until = NULL,
+            next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > \(bind: nextActionAt) THEN \(bind: nextActionAt) ELSE next_action_at END
+            WHERE id = \(bind: payoutId) AND lease_owner = \(bind: owner) AND lease_token = \(bind: token)
+            """).run()
     }
 
     public func attempts(payoutId: String) async throws -> [AttemptRecord] {
