@@ -16,11 +16,12 @@ struct OpsPageTests {
     }
 
     /// A browser-like client that does not follow redirects (each hop is checked).
-    static func fetch(_ client: HTTPClient, _ url: String, method: HTTPMethod = .GET, cookie: String? = nil, form: String? = nil) async throws -> Page {
+    static func fetch(_ client: HTTPClient, _ url: String, method: HTTPMethod = .GET, cookie: String? = nil, form: String? = nil, bearer: String? = nil) async throws -> Page {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Connection", value: "close")
         if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer " + bearer) }
         if let form {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: form))
@@ -63,6 +64,12 @@ struct OpsPageTests {
             let wrong = try await Self.fetch(client, base + "/ops/login", method: .POST, form: "token=nope")
             #expect(wrong.status == 401)
             #expect(wrong.headers.first(name: "Set-Cookie") == nil)
+            // An oversized form is refused as such, not with a 500.
+            let oversized = try await Self.fetch(client, base + "/ops/login", method: .POST, form: "token=" + String(repeating: "a", count: 6_000))
+            #expect(oversized.status == 413)
+            let release = try await Self.fetch(client, base + "/admin/payouts/cpoi_x/release", method: .POST,
+                                               form: String(repeating: "a", count: 20_000), bearer: token)
+            #expect(release.status == 413)
 
             // The token, posted once, gives a session cookie; the token is in no URL and no answer.
             let login = try await Self.fetch(client, base + "/ops/login", method: .POST,

@@ -30,7 +30,8 @@ struct AdminRoutes: Sendable {
             try authorize(request)
             guard let payouts else { throw APIError.http(.serviceUnavailable, detail: "Payout actions are not available.") }
             var request = request
-            let body = try await request.collectBody(upTo: 16 * 1024)
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: 16 * 1024) } catch { throw APIError.http(.contentTooLarge) }
             let reason = (try? JSONCoding.decode(JSONValue.self, from: Data(buffer: body)))?["reason"]?.stringValue ?? ""
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 500 else {
                 throw APIError.validation("reason", "Say in 1 to 500 characters what was checked with the provider.")

@@ -63,7 +63,8 @@ struct OpsRoutes: Sendable {
 
     func login(_ request: Request) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: 4 * 1024)
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: 4 * 1024) } catch { throw APIError.http(.contentTooLarge) }
         let form = String(buffer: body)
         var token = ""
         for pair in form.split(separator: "&") where pair.hasPrefix("token=") {
