@@ -49,9 +49,12 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                "CSQLiteOptions",
             ],
             swiftSettings: swiftSettings
         ),
+        // A fixed-argument wrapper of SQLite's variadic sqlite3_db_config, which Swift cannot call.
+        .target(name: "CSQLiteOptions"),
         // The provider simulators (both dialects): the demo, the tests and the chaos suite talk to them over HTTP.
         // They check signatures and controls with their own code, never the gateway's signer.
         .target(

@@ -63,6 +63,70 @@ struct PayoutStoreTests {
         }
     }
 
+    /// A claim reads each provider's due payouts through its queue: a provider with no free worker costs nothing (its
+    /// payouts are neither claimed nor given back), and payouts of queues the plan does not name (a provider removed
+    /// from the routes, a payout stored before queues existed) are found by the catch-all.
+    @Test("claims take each provider's room from its queue; the catch-all finds the other queues", arguments: TestStores.backends)
+    func queuedClaims(database: TestDatabase) async throws {
+        try await MerchantHandlerTests.withFront(database) { front in
+            let store = front.store
+            let now = Clock.nowMillis()
+            func make(_ reference: String, candidate: String?, at offset: Int64) async throws -> String {
+                var payout = StoreFencingTests.payout(reference, now: now + offset)
+                payout.nextActionAt = now + offset
+                payout.decision = candidate.map { #"{"candidates":["\#($0)"],"skipped":{}}"# }
+                _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+                return payout.id
+            }
+            var busy: [String] = [], idle: [String] = []
+            for index in 0..<6 { busy.append(try await make("busy-\(index)", candidate: "busy", at: Int64(index))) }
+            for index in 0..<3 { idle.append(try await make("idle-\(index)", candidate: "idle", at: 10 + Int64(index))) }
+            let removed = try await make("removed", candidate: "gone", at: 20)
+            let none = try await make("none", candidate: nil, at: 21)
+            let at = now + 100
+
+            // "busy" has no room: none of its payouts is touched, although they are due first.
+            let plan = ClaimPlan(total: 10, queues: [.init(key: "busy", room: 0), .init(key: "idle", room: 2)], othersRoom: 0)
+            let first = try await store.claimDuePayouts(owner: "w", nowMs: at, leaseMs: 10_000, plan: plan)
+            #expect(Set(first.map(\.id)) == Set(idle.prefix(2)), "the idle provider's two earliest due payouts")
+            for id in busy { #expect(try await store.payout(id: id)?.leaseOwner == nil) }
+
+            // The catch-all skips the named queues and finds the others, a payout without a candidate included.
+            let others = try await store.claimDuePayouts(
+                owner: "w", nowMs: at, leaseMs: 10_000,
+                plan: ClaimPlan(total: 10, queues: [.init(key: "busy", room: 0), .init(key: "idle", room: 0)], othersRoom: 5))
+            #expect(Set(others.map(\.id)) == [removed, none])
+
+            // The total bounds every queue together, in the plan's order.
+            let capped = try await store.claimDuePayouts(
+                owner: "w", nowMs: at, leaseMs: 10_000,
+                plan: ClaimPlan(total: 3, queues: [.init(key: "idle", room: 8), .init(key: "busy", room: 8)], othersRoom: 8))
+            #expect(Set(capped.map(\.id)) == Set([idle[2]] + busy.prefix(2)))
+
+            // A step that moves a payout to another provider moves it to that provider's queue.
+            var moved = try #require(capped.first { $0.id == busy[0] })
+            moved.providerId = "idle"
+            moved.nextActionAt = at
+            #expect(try await store.commit(PayoutStepCommit(payout: moved), owner: "w"))
+            let again = try await store.claimDuePayouts(
+                owner: "w", nowMs: at + 1, leaseMs: 10_000, plan: ClaimPlan(total: 10, queues: [.init(key: "idle", room: 8)], othersRoom: 0))
+            #expect(again.map(\.id) == [busy[0]])
+        }
+    }
+
+    @Test("the claim plan serves providers in rotation, each up to its free share, and looks at other queues once a second")
+    func claimPlan() {
+        let room = SlidingWindow.Room(free: 5, held: ["a": 4, "b": 1], perKeyLimit: 4, generation: 0)
+        let plan = ClaimPlanner.plan(room: room, providers: ["a", "b", "c"], rotation: 1, includeOthers: false)
+        #expect(plan == ClaimPlan(total: 5, queues: [.init(key: "b", room: 3), .init(key: "c", room: 4), .init(key: "a", room: 0)], othersRoom: 0))
+        #expect(ClaimPlanner.plan(room: room, providers: ["a", "b", "c"], rotation: 3, includeOthers: true).queues.first?.key == "a")
+        #expect(ClaimPlanner.plan(room: room, providers: [], rotation: 0, includeOthers: true) == ClaimPlan(total: 5, queues: [], othersRoom: 4))
+        let planner = ClaimPlanner()
+        #expect(planner.plan(room: room, providers: ["a"], nowMs: 10_000).othersRoom == 4)
+        #expect(planner.plan(room: room, providers: ["a"], nowMs: 10_500).othersRoom == 0, "at most once a second")
+        #expect(planner.plan(room: room, providers: ["a"], nowMs: 11_000).othersRoom == 4)
+    }
+
     @Test("a PostgreSQL URL's connect_timeout bounds how long opening waits (1–600 s, default 15)")
     func connectTimeout() throws {
         #expect(try PostgresLocation.parse("postgres://u@h/db", environment: [:]).connectTimeoutSeconds == 15)

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SQLiteNIO
 @testable import PayoutGateway
 @testable import PayoutSandbox
 import Testing
@@ -93,5 +94,25 @@ struct SQLiteGroupCommitTests {
             for id in results { #expect(try await store.payout(id: id) != nil) }
             #expect(try await store.countNonFinal() == 50)
         }
+    }
+
+    /// The engine reads a payout's attempts and webhooks on every step, each time with another payout id bound: the
+    /// cached statement must not be compiled again for each new value (it was, twice per step, ~4 % of the CPU).
+    @Test("a cached statement is not re-prepared when new values are bound")
+    func noReprepareOnBind() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgw-qpsg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let backend = try await SQLiteBackend.open(path: path, readers: 1, logger: TestGateway.logger)
+        try await SQLPayoutStore(backend: backend).migrate()
+        await backend.shutdown()
+        let handle = try SQLiteHandle(path: path, readOnly: false)
+        defer { handle.close() }
+        let sql = "SELECT * FROM attempts WHERE payout_id = ?1 ORDER BY number"
+        for id in ["po_a", "po_b", "po_c", "po_d"] {
+            try handle.run(sql, binds: [.text(id)]) { _ in }
+        }
+        #expect(handle.reprepares(sql) == 0)
     }
 }

@@ -124,17 +124,4 @@ struct StoreFencingTests {
         #expect(FileManager.default.fileExists(atPath: path))
         try? FileManager.default.removeItem(atPath: path)
     }
-
-    @Test("the sliding window frees a slot at once and caps each provider")
-    func slidingWindowCaps() {
-        let window = SlidingWindow(limit: 3, perKey: 2)
-        #expect(window.enter("slow"))
-        #expect(window.enter("slow"))
-        #expect(!window.enter("slow"), "one provider may not take every slot")
-        #expect(window.enter("fast"))
-        #expect(!window.enter("fast"))
-        window.leave("fast")
-        #expect(window.free == 1)
-        #expect(window.enter("fast"))
-    }
 }

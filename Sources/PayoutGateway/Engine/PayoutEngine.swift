@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import Tracing
 import ServiceLifecycle
 
@@ -11,12 +12,14 @@ public struct PayoutEngine: Service {
     let store: any PayoutStore
     let stepper: PayoutStepper
     let settings: EngineSettings
+    let runtime: GatewayRuntime
     let logger: Logger
 
     public init(store: any PayoutStore, runtime: GatewayRuntime, sealer: FieldSealer, settings: EngineSettings, logger: Logger) {
         let owner = "gw-" + Identifier.random(length: 12)
         self.store = store
         self.settings = settings
+        self.runtime = runtime
         self.logger = logger
         self.stepper = PayoutStepper(store: store, runtime: runtime, sealer: sealer, settings: settings, owner: owner, logger: logger)
     }
@@ -24,9 +27,14 @@ public struct PayoutEngine: Service {
     public func run() async throws {
         let window = SlidingWindow(limit: settings.concurrency, perKey: settings.providerConcurrency)
         let owner = stepper.owner
+        let planner = ClaimPlanner()
         await window.drive(
             idleMillis: settings.idleMillis, logger: logger, what: "due payouts",
-            claim: { free in try await store.claimDuePayouts(owner: owner, nowMs: Clock.nowMillis(), leaseMs: settings.leaseMillis, limit: free) },
+            claim: { room in
+                let nowMs = Clock.nowMillis()
+                let plan = planner.plan(room: room, providers: runtime.snapshot.table.providers.keys.sorted(), nowMs: nowMs)
+                return try await store.claimDuePayouts(owner: owner, nowMs: nowMs, leaseMs: settings.leaseMillis, plan: plan)
+            },
             key: Self.providerKey,
             // Their provider already holds its share of the workers: give the payouts back for a moment.
             giveBack: { payouts in
@@ -53,8 +61,34 @@ public struct PayoutEngine: Service {
 
     /// The provider a step will call: the current attempt's, or the first candidate of the route.
     static func providerKey(_ payout: PayoutRecord) -> String {
-        if let provider = payout.providerId { return provider }
-        let decision = payout.decision.flatMap(RouteDecision.parse)
-        return decision?.candidates.first ?? "-"
+        payout.queueKey ?? "-"
+    }
+}
+
+/// Turns the window's room into a claim: each configured provider up to its free share, served in rotation so that
+/// no provider always comes first; payouts of other queues (a provider removed from the routes, payouts stored before
+/// queues existed) are looked for at most once a second, as that read cannot use the per-provider index.
+final class ClaimPlanner: Sendable {
+    static let othersEveryMillis: Int64 = 1_000
+    private let state = Mutex((rotation: 0, othersAtMs: Int64(0)))
+
+    func plan(room: SlidingWindow.Room, providers: [String], nowMs: Int64) -> ClaimPlan {
+        let (rotation, includeOthers) = state.withLock { state -> (Int, Bool) in
+            state.rotation &+= 1
+            let includeOthers = providers.isEmpty || nowMs - state.othersAtMs >= Self.othersEveryMillis
+            if includeOthers { state.othersAtMs = nowMs }
+            return (state.rotation, includeOthers)
+        }
+        return Self.plan(room: room, providers: providers, rotation: rotation, includeOthers: includeOthers)
+    }
+
+    static func plan(room: SlidingWindow.Room, providers: [String], rotation: Int, includeOthers: Bool) -> ClaimPlan {
+        func share(_ key: String) -> Int { max(0, room.perKeyLimit - room.held[key, default: 0]) }
+        var queues: [ClaimPlan.Queue] = []
+        if !providers.isEmpty {
+            let start = (rotation % providers.count + providers.count) % providers.count
+            for key in providers[start...] + providers[..<start] { queues.append(.init(key: key, room: share(key))) }
+        }
+        return ClaimPlan(total: room.free, queues: queues, othersRoom: includeOthers ? share("-") : 0)
     }
 }

@@ -146,6 +146,14 @@ enum Migrations {
                 // The ops page lists every merchant's payouts newest first.
                 "CREATE INDEX payouts_created ON payouts (created_ms, id)",
             ]),
+            ("005_claim_queues", [
+                // The provider a payout's next step calls, so that a claim skips providers whose workers are all busy
+                // through an index instead of claiming their payouts and giving them back. Payouts stored before it
+                // keep NULL until their next write; the engine's catch-all claim still finds them.
+                "ALTER TABLE payouts ADD COLUMN queue_key TEXT",
+                "UPDATE payouts SET queue_key = provider_id WHERE next_action_at IS NOT NULL",
+                "CREATE INDEX payouts_queue_due ON payouts (queue_key, next_action_at) WHERE next_action_at IS NOT NULL",
+            ]),
         ]
     }
 

@@ -32,10 +32,39 @@ public struct PayoutStepCommit: Sendable {
     }
 }
 
+/// What one claim of due payouts may take (see ``EngineStore/claimDuePayouts(owner:nowMs:leaseMs:plan:)``).
+public struct ClaimPlan: Sendable, Equatable {
+    public struct Queue: Sendable, Equatable {
+        public var key: String
+        public var room: Int
+        public init(key: String, room: Int) {
+            self.key = key
+            self.room = room
+        }
+    }
+
+    /// At most this many payouts in all.
+    public var total: Int
+    /// Queues in the order served; each takes at most its room (and what the total leaves).
+    public var queues: [Queue]
+    /// At most this many payouts of every queue not named in `queues` (no key included); 0 claims none of them.
+    public var othersRoom: Int
+
+    public init(total: Int, queues: [Queue], othersRoom: Int) {
+        self.total = total
+        self.queues = queues
+        self.othersRoom = othersRoom
+    }
+}
+
 /// What the payout engine needs of the ledger.
 public protocol EngineStore: Sendable {
     /// Leases due payouts to `owner` until `nowMs + leaseMs`, raising each one's fencing token (`leaseToken`).
     func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [PayoutRecord]
+    /// Leases due payouts as `plan` says, in one transaction: up to each named queue's room (a queue is the provider a
+    /// step calls, ``PayoutRecord/queueKey``), read through the queue's index, so a provider whose workers are all busy
+    /// costs the claim nothing; then, when `plan.othersRoom > 0`, payouts of queues the plan does not name.
+    func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, plan: ClaimPlan) async throws -> [PayoutRecord]
     func attempts(payoutId: String) async throws -> [AttemptRecord]
     func webhooks(payoutId: String) async throws -> [WebhookRecord]
     /// Commits a step if `owner` still holds the lease with the step's token; returns false (and writes nothing) otherwise.

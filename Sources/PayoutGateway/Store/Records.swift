@@ -127,6 +127,14 @@ public struct PayoutRecord: Sendable, Codable, Hashable {
     }
 }
 
+extension PayoutRecord {
+    /// The provider the payout's next step calls: its current attempt's, or else the first candidate of its route (nil
+    /// for neither). Stored as `queue_key`, so that a claim reads each provider's due payouts through an index.
+    public var queueKey: String? {
+        providerId ?? decision.flatMap(RouteDecision.parse)?.candidates.first
+    }
+}
+
 /// Where one attempt at one provider stands. Each phase says what the gateway knows about money at that provider.
 public enum AttemptPhase: String, Sendable, Codable, CaseIterable {
     /// A create is recorded as about to leave (or has left, answer not booked): only a lookup may follow.

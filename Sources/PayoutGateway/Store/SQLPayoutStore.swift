@@ -173,20 +173,42 @@ public struct SQLPayoutStore: PayoutStore {
     // MARK: Engine
 
     public func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [PayoutRecord] {
+        try await claimDuePayouts(owner: owner, nowMs: nowMs, leaseMs: leaseMs, plan: ClaimPlan(total: limit, queues: [], othersRoom: limit))
+    }
+
+    public func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, plan: ClaimPlan) async throws -> [PayoutRecord] {
+        guard plan.total > 0 else { return [] }
         let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await backend.transaction { db in
+            var claimed: [PayoutRecord] = []
             // Every claim raises the fencing token: a worker whose lease expired can no longer commit.
-            try await db.raw("""
-                UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), nudge_ms = NULL,
-                lease_token = lease_token + 1
-                WHERE id IN (
-                    SELECT id FROM payouts
-                    WHERE next_action_at IS NOT NULL AND next_action_at <= \(bind: nowMs)
-                    AND (lease_until IS NULL OR lease_until < \(bind: nowMs))
-                    ORDER BY next_action_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
-                )
-                RETURNING *
-                """).all(decoding: PayoutRecord.self, with: Self.decoder)
+            func claim(_ filter: SQLQueryString, limit: Int) async throws {
+                let query: SQLQueryString = """
+                    UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), nudge_ms = NULL,
+                    lease_token = lease_token + 1
+                    WHERE id IN (
+                        SELECT id FROM payouts
+                        WHERE \(filter) next_action_at IS NOT NULL AND next_action_at <= \(bind: nowMs)
+                        AND (lease_until IS NULL OR lease_until < \(bind: nowMs))
+                        ORDER BY next_action_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
+                    )
+                    RETURNING *
+                    """
+                claimed += try await db.raw(query).all(decoding: PayoutRecord.self, with: Self.decoder)
+            }
+            for queue in plan.queues {
+                let limit = min(queue.room, plan.total - claimed.count)
+                guard limit > 0 else { continue }
+                // Through payouts_queue_due: this provider's due payouts only.
+                try await claim("queue_key = \(bind: queue.key) AND ", limit: limit)
+            }
+            let others = min(plan.othersRoom, plan.total - claimed.count)
+            if others > 0 {
+                let keys: [any Encodable & Sendable] = plan.queues.map(\.key)
+                let filter: SQLQueryString = keys.isEmpty ? "" : "(queue_key IS NULL OR queue_key NOT IN (\(binds: keys))) AND "
+                try await claim(filter, limit: others)
+            }
+            return claimed
         }
     }
 
@@ -264,7 +286,7 @@ public struct SQLPayoutStore: PayoutStore {
             // Fenced: only the holder of this very lease (owner and token) writes, and only the engine's columns.
             let written = try await db.raw("""
                 UPDATE payouts SET status = \(bind: payout.status), resolution = \(bind: payout.resolution),
-                provider_id = \(bind: payout.providerId), redirect_url = \(bind: payout.redirectUrl),
+                provider_id = \(bind: payout.providerId), queue_key = \(bind: payout.queueKey), redirect_url = \(bind: payout.redirectUrl),
                 pending_reason = \(bind: payout.pendingReason), processed_at = \(bind: payout.processedAt),
                 processed_amount_minor = \(bind: payout.processedAmountMinor), updated_ms = \(bind: payout.updatedMs),
                 next_action_at = \(bind: payout.nextActionAt),
@@ -474,7 +496,7 @@ public struct SQLPayoutStore: PayoutStore {
             INSERT INTO payouts (id, merchant_id, reference_id, status, resolution, service, method, currency, amount_minor,
             fee_minor, test_mode, description, fields_masked, fields_sealed, metadata, customer, customer_id, callback_url,
             auto_process, process_requested, provider_id, decision, redirect_url, pending_reason, processed_at,
-            processed_amount_minor, created_ms, updated_ms, next_action_at, lease_owner, lease_until, lease_token)
+            processed_amount_minor, created_ms, updated_ms, next_action_at, lease_owner, lease_until, lease_token, queue_key)
             VALUES (\(bind: payout.id), \(bind: payout.merchantId), \(bind: payout.referenceId), \(bind: payout.status),
             \(bind: payout.resolution), \(bind: payout.service), \(bind: payout.method), \(bind: payout.currency),
             \(bind: payout.amountMinor), \(bind: payout.feeMinor), \(bind: payout.testMode), \(bind: payout.description),
@@ -482,7 +504,8 @@ public struct SQLPayoutStore: PayoutStore {
             \(bind: payout.customerId), \(bind: payout.callbackUrl), \(bind: payout.autoProcess), \(bind: payout.processRequested),
             \(bind: payout.providerId), \(bind: payout.decision), \(bind: payout.redirectUrl), \(bind: payout.pendingReason),
             \(bind: payout.processedAt), \(bind: payout.processedAmountMinor), \(bind: payout.createdMs), \(bind: payout.updatedMs),
-            \(bind: payout.nextActionAt), \(bind: payout.leaseOwner), \(bind: payout.leaseUntil), \(bind: payout.leaseToken))
+            \(bind: payout.nextActionAt), \(bind: payout.leaseOwner), \(bind: payout.leaseUntil), \(bind: payout.leaseToken),
+            \(bind: payout.queueKey))
             """).run()
     }
 

@@ -6,6 +6,7 @@ import SQLiteKit
 import SQLiteNIO
 import Synchronization
 import VaporCSQLite
+import CSQLiteOptions
 
 /// One SQLite connection driven synchronously through the C API, with its prepared statements cached by SQL text.
 ///
@@ -26,7 +27,7 @@ final class SQLiteHandle: @unchecked Sendable {
         _ = Self.initialised
         self.path = path
         var handle: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
             | SQLITE_OPEN_EXRESCODE
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK, let handle else {
@@ -34,6 +35,10 @@ final class SQLiteHandle: @unchecked Sendable {
             throw SQLiteDirectError(code: status, message: "cannot open the SQLite database")
         }
         raw = handle
+        // Without the planner's stability guarantee SQLite re-prepares a statement whenever a new value is bound to a
+        // parameter that its plan looked at (every engine read by payout id did, twice per step): the plans here do
+        // not depend on values, so each cached statement is compiled once.
+        _ = pgw_sqlite_enable_qpsg(UnsafeMutableRawPointer(handle))
     }
 
     deinit { close() }
@@ -94,6 +99,11 @@ final class SQLiteHandle: @unchecked Sendable {
             for column in 0..<Int32(names.count) { values.append(value(statement, column)) }
             try onRow(SQLiteDirectRow(columns: names, values: values))
         }
+    }
+
+    /// How often SQLite re-prepared the cached statement of `sql` (nil: not cached).
+    func reprepares(_ sql: String) -> Int32? {
+        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0) }
     }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
