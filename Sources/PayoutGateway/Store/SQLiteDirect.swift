@@ -15,8 +15,8 @@ import CSQLiteOptions
 /// serialises use of a handle (the writer's lock, or the reader pool); the handle itself is not thread-safe.
 final class SQLiteHandle: @unchecked Sendable {
     private let raw: OpaquePointer
-    private var statements: [String: OpaquePointer] = [:]
-    private var columnNames: [String: [String]] = [:]
+    /// Each cached statement with its result columns (one hash of the SQL text per run).
+    private var statements: [String: (statement: OpaquePointer, columns: SQLiteColumns)] = [:]
     private var closed = false
     let path: String
 
@@ -46,7 +46,7 @@ final class SQLiteHandle: @unchecked Sendable {
     func close() {
         guard !closed else { return }
         closed = true
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        for cached in statements.values { sqlite_nio_sqlite3_finalize(cached.statement) }
         statements.removeAll()
         sqlite_nio_sqlite3_close_v2(raw)
     }
@@ -62,7 +62,7 @@ final class SQLiteHandle: @unchecked Sendable {
     /// Runs one statement: binds, steps through every row, and resets the cached statement for its next use.
     func run(_ sql: String, binds: [SQLiteData], onRow: (SQLiteDirectRow) throws -> Void) throws {
         guard !closed else { throw SQLiteDirectError(code: SQLITE_MISUSE, message: "the connection is closed") }
-        let statement = try prepared(sql)
+        var (statement, columns) = try prepared(sql)
         defer {
             sqlite_nio_sqlite3_reset(statement)
             sqlite_nio_sqlite3_clear_bindings(statement)
@@ -83,45 +83,41 @@ final class SQLiteHandle: @unchecked Sendable {
             }
             guard status == SQLITE_OK else { throw error(status) }
         }
-        var names = columnNames[sql] ?? []
-        let count = Int(sqlite_nio_sqlite3_column_count(statement))
-        if count != names.count {
+        if Int(sqlite_nio_sqlite3_column_count(statement)) != columns.names.count {
             // The schema changed under a cached `SELECT *` (a migration): SQLite re-prepared it; take its columns again.
-            names = (0..<Int32(count)).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
-            columnNames[sql] = names
+            columns = SQLiteColumns(statement)
+            statements[sql] = (statement, columns)
         }
+        let count = Int32(columns.names.count)
         while true {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw error(status) }
             var values: [SQLiteData] = []
-            values.reserveCapacity(names.count)
-            for column in 0..<Int32(names.count) { values.append(value(statement, column)) }
-            try onRow(SQLiteDirectRow(columns: names, values: values))
+            values.reserveCapacity(Int(count))
+            for column in 0..<count { values.append(value(statement, column)) }
+            try onRow(SQLiteDirectRow(columns: columns, values: values))
         }
     }
 
     /// How often SQLite re-prepared the cached statement of `sql` (nil: not cached).
     func reprepares(_ sql: String) -> Int32? {
-        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0) }
+        statements[sql].map { sqlite_nio_sqlite3_stmt_status($0.statement, SQLITE_STMTSTATUS_REPREPARE, 0) }
     }
 
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+    private func prepared(_ sql: String) throws -> (statement: OpaquePointer, columns: SQLiteColumns) {
+        if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(raw, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw error(status) }
-        let count = sqlite_nio_sqlite3_column_count(statement)
-        columnNames[sql] = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
         // A bounded cache: the store's statements are a few dozen; anything beyond is not worth keeping.
         if statements.count >= 256 {
-            for cached in statements.values { sqlite_nio_sqlite3_finalize(cached) }
+            for cached in statements.values { sqlite_nio_sqlite3_finalize(cached.statement) }
             statements.removeAll()
-            columnNames.removeAll()
-            columnNames[sql] = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
         }
-        statements[sql] = statement
-        return statement
+        let cached = (statement: statement, columns: SQLiteColumns(statement))
+        statements[sql] = cached
+        return cached
     }
 
     private func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteData {
@@ -158,17 +154,30 @@ public struct SQLiteDirectError: Error, CustomStringConvertible {
 }
 
 /// A result row: column names shared by every row of the statement, values decoded on demand.
+/// A statement's result columns, and each one's position by name (shared by every row of the statement).
+final class SQLiteColumns: Sendable {
+    let names: [String]
+    let positions: [String: Int]
+
+    init(_ statement: OpaquePointer) {
+        let count = sqlite_nio_sqlite3_column_count(statement)
+        names = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
+        // The first of a repeated name wins, as a search from the start would.
+        positions = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
 struct SQLiteDirectRow: SQLRow {
-    let columns: [String]
+    let columns: SQLiteColumns
     let values: [SQLiteData]
     private static let decoder = SQLiteDataDecoder()
 
-    var allColumns: [String] { columns }
+    var allColumns: [String] { columns.names }
 
-    func contains(column: String) -> Bool { columns.contains(column) }
+    func contains(column: String) -> Bool { columns.positions[column] != nil }
 
     func value(_ column: String) throws -> SQLiteData {
-        guard let index = columns.firstIndex(of: column) else {
+        guard let index = columns.positions[column] else {
             throw DecodingError.keyNotFound(SQLiteDirectColumn(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
         return values[index]
@@ -179,8 +188,22 @@ struct SQLiteDirectRow: SQLRow {
         return false
     }
 
+    /// The store's columns are text, integers and booleans: those are read directly; anything else goes through
+    /// SQLiteNIO's decoder (which casts dynamically for every value).
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        try Self.decoder.decode(D.self, from: try value(column))
+        let value = try value(column)
+        switch value {
+        case .text(let text) where D.self == String.self:
+            return unsafeBitCast(text, to: D.self)
+        case .integer(let integer) where D.self == Int64.self:
+            return unsafeBitCast(Int64(integer), to: D.self)
+        case .integer(let integer) where D.self == Int.self:
+            return unsafeBitCast(integer, to: D.self)
+        case .integer(let integer) where D.self == Bool.self:
+            return unsafeBitCast(integer != 0, to: D.self)
+        default:
+            return try Self.decoder.decode(D.self, from: value)
+        }
     }
 }
 
