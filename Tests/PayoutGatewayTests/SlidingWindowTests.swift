@@ -56,6 +56,40 @@ struct SlidingWindowTests {
         #expect(done.value >= 40, "the claimer waited for its idle pause")
         #expect(claims.value < 1_000, "claimed with no free slot")
     }
+
+    /// A claim that cannot tell which keys are full takes whatever is due and gives back what exceeds a key's share.
+    /// The claimer must then wait for a slot to free, not claim again at once (which gave the same items back in a
+    /// loop, two transactions each time, for as long as the key stayed full).
+    @Test("after giving items back the claimer waits for a slot to free instead of claiming again at once")
+    func noGiveBackLoop() async throws {
+        let window = SlidingWindow(limit: 8, perKey: 2)
+        let done = Tally(), claims = Tally(), givenBack = Tally()
+        let clock = ContinuousClock()
+        let start = clock.now
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await window.drive(
+                    idleMillis: 3_600_000, logger: Logger(label: "test"), what: "test",
+                    claim: { room in
+                        claims.add(1)
+                        return Array(repeating: "a", count: room.free)
+                    },
+                    key: { $0 },
+                    giveBack: { items in givenBack.add(items.count) },
+                    work: { _ in
+                        try? await Task.sleep(for: .milliseconds(20))
+                        done.add(1)
+                    })
+            }
+            while done.value < 20, clock.now - start < .seconds(60) {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            group.cancelAll()
+        }
+        #expect(done.value >= 20)
+        // One claim per freed slot (each leave wakes the claimer once), plus the first.
+        #expect(claims.value <= done.value + 4, "claimed \(claims.value) times for \(done.value) items")
+    }
 }
 
 final class Tally: Sendable {

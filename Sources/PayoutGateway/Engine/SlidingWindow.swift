@@ -15,6 +15,9 @@ final class SlidingWindow: Sendable {
         /// Whether some key holds every slot it may: a leave of it makes work claimable that was not.
         var anyKeyFull: Bool { held.values.contains { $0 >= perKeyLimit } }
 
+        /// The keys holding every slot they may, sorted.
+        var fullKeys: [String] { held.filter { $0.value >= perKeyLimit }.keys.sorted() }
+
         /// Whether a claim that took `claimed` items per key took some key's whole share.
         func filledAKey(_ claimed: [String: Int]) -> Bool {
             claimed.contains { key, count in held[key, default: 0] + count >= perKeyLimit }
@@ -116,8 +119,9 @@ final class SlidingWindow: Sendable {
                     }
                 }
                 if !givenBack.isEmpty { await giveBack(givenBack) }
-                if items.count < room.free {
-                    if room.anyKeyFull || room.filledAKey(claimed) {
+                // Given-back items mean a full key: claiming again at once would only give them back anew.
+                if items.count < room.free || !givenBack.isEmpty {
+                    if room.anyKeyFull || room.filledAKey(claimed) || !givenBack.isEmpty {
                         // A key's work may be waiting beyond its share: claim again as soon as a slot frees (at once if
                         // one freed during the claim).
                         await waitForLeave(after: room.generation, upToMillis: idleMillis)

@@ -29,7 +29,9 @@ public struct WebhookDispatcher: Service {
         let lease = Int64(settings.webhookTimeoutSeconds * 1000) * 2
         await window.drive(
             idleMillis: max(settings.idleMillis, 50), logger: logger, what: "webhooks",
-            claim: { room in try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: room.free) },
+            claim: { room in
+                try await store.claimDueWebhooks(nowMs: Clock.nowMillis(), leaseMs: lease, limit: room.free, excludingMerchants: room.fullKeys)
+            },
             key: { $0.merchantId },
             // This merchant already has its share in flight: due again shortly, still first in its line.
             giveBack: { webhooks in try? await store.recordWebhookDeferrals(ids: webhooks.map(\.id), nextAttemptAt: Clock.nowMillis() + 200) },

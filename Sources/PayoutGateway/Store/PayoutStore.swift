@@ -128,7 +128,9 @@ public protocol PayoutStore: EngineStore {
     /// Whether anything sealed with the data key is stored (merchant secrets, destination fields).
     func holdsSealedData() async throws -> Bool
 
-    func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord]
+    /// Leases due webhooks (the oldest pending one of each payout), none of the merchants in `excludingMerchants`
+    /// (those whose every delivery slot is busy: their webhooks stay where they are instead of being claimed and given back).
+    func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int, excludingMerchants: [String]) async throws -> [WebhookRecord]
     /// Makes claimed webhooks due again at `nextAttemptAt` without counting an attempt, in one transaction.
     func recordWebhookDeferrals(ids: [Int64], nextAttemptAt: Int64) async throws
     func recordWebhookAttempt(id: Int64, code: Int64?, error: String?, delivered: Bool, nextAttemptAt: Int64, giveUp: Bool) async throws
@@ -155,5 +157,11 @@ public struct OpsPayoutFilter: Sendable, Hashable {
         self.status = status
         self.providerId = providerId
         self.referenceId = referenceId
+    }
+}
+
+extension PayoutStore {
+    func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord] {
+        try await claimDueWebhooks(nowMs: nowMs, leaseMs: leaseMs, limit: limit, excludingMerchants: [])
     }
 }

@@ -411,15 +411,18 @@ public struct SQLPayoutStore: PayoutStore {
 
     // MARK: Webhooks
 
-    public func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WebhookRecord] {
+    public func claimDueWebhooks(nowMs: Int64, leaseMs: Int64, limit: Int, excludingMerchants: [String]) async throws -> [WebhookRecord] {
+        guard limit > 0 else { return [] }
         let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let excluded: [any Encodable & Sendable] = excludingMerchants
+        let merchants: SQLQueryString = excluded.isEmpty ? "" : "AND w.merchant_id NOT IN (\(binds: excluded))"
         return try await backend.transaction { db in
             // Per payout, only the oldest pending webhook is delivered: a newer status never overtakes an older one.
             // Claiming pushes next_attempt_at forward: a crashed sender's webhook becomes due again after the lease.
             try await db.raw("""
                 UPDATE webhooks SET next_attempt_at = \(bind: nowMs + leaseMs)
                 WHERE id IN (
-                    SELECT w.id FROM webhooks w WHERE w.state = 'pending' AND w.next_attempt_at <= \(bind: nowMs)
+                    SELECT w.id FROM webhooks w WHERE w.state = 'pending' AND w.next_attempt_at <= \(bind: nowMs) \(merchants)
                     AND NOT EXISTS (
                         SELECT 1 FROM webhooks e WHERE e.payout_id = w.payout_id AND e.state = 'pending' AND e.id < w.id
                     )
