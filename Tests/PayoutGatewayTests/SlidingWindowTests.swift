@@ -23,37 +23,20 @@ struct SlidingWindowTests {
     @Test("a full key's freed slot is claimed at once, not after the idle pause")
     func fullKeyWakesClaimer() async throws {
         let window = SlidingWindow(limit: 16, perKey: 4)
-        let done = Tally()
         let claims = Tally()
-        let clock = ContinuousClock()
-        let start = clock.now
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await window.drive(
-                    idleMillis: 3_600_000, logger: Logger(label: "test"), what: "test",
-                    claim: { room in
-                        claims.add(room.free > 0 ? 1 : 1_000)
-                        // A claim slower than an item: items finish while it runs, so the key is no longer full
-                        // when it returns, yet it took the key's whole share and more work waits.
-                        try await Task.sleep(for: .milliseconds(12))
-                        // Only key "a" has work; take no more than its room, as the engine's plan does.
-                        return Array(repeating: "a", count: max(0, min(room.free, room.perKeyLimit - room.held["a", default: 0])))
-                    },
-                    key: { $0 },
-                    giveBack: { _ in Issue.record("nothing should be given back") },
-                    work: { _ in
-                        try? await Task.sleep(for: .milliseconds(10))
-                        done.add(1)
-                    })
-            }
-            while done.value < 40, clock.now - start < .seconds(60) {
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            group.cancelAll()
-        }
+        let done = await Self.drive(window, until: 40, itemMillis: 10,
+            claim: { room in
+                claims.add(room.free > 0 ? 1 : 1_000)
+                // A claim slower than an item: items finish while it runs, so the key is no longer full when it
+                // returns, yet it took the key's whole share and more work waits.
+                try await Task.sleep(for: .milliseconds(12))
+                // Only key "a" has work; take no more than its room, as the engine's plan does.
+                return Array(repeating: "a", count: max(0, min(room.free, room.perKeyLimit - room.held["a", default: 0])))
+            },
+            giveBack: { _ in Issue.record("nothing should be given back") })
         // 40 items of 10 ms, 4 at a time: about 100 ms when slots are refilled at once (longer on a loaded machine);
         // never, within the minute, if the claimer took its idle pause (an hour here) instead.
-        #expect(done.value >= 40, "the claimer waited for its idle pause")
+        #expect(done >= 40, "the claimer waited for its idle pause")
         #expect(claims.value < 1_000, "claimed with no free slot")
     }
 
@@ -63,32 +46,44 @@ struct SlidingWindowTests {
     @Test("after giving items back the claimer waits for a slot to free instead of claiming again at once")
     func noGiveBackLoop() async throws {
         let window = SlidingWindow(limit: 8, perKey: 2)
-        let done = Tally(), claims = Tally(), givenBack = Tally()
+        let claims = Tally()
+        let done = await Self.drive(window, until: 20, itemMillis: 20,
+            claim: { room in
+                claims.add(1)
+                return Array(repeating: "a", count: room.free)
+            },
+            giveBack: { _ in })
+        #expect(done >= 20)
+        // One claim per freed slot (each leave wakes the claimer once), plus the first.
+        #expect(claims.value <= done + 4, "claimed \(claims.value) times for \(done) items")
+    }
+
+    /// Drives `window` over items of key "a" that each take `itemMillis`, with an idle pause of an hour, until `count`
+    /// items are done or a minute has passed; returns how many were done.
+    static func drive(
+        _ window: SlidingWindow, until count: Int, itemMillis: Int,
+        claim: @escaping @Sendable (SlidingWindow.Room) async throws -> [String],
+        giveBack: @escaping @Sendable ([String]) async -> Void
+    ) async -> Int {
+        let done = Tally()
         let clock = ContinuousClock()
         let start = clock.now
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await window.drive(
                     idleMillis: 3_600_000, logger: Logger(label: "test"), what: "test",
-                    claim: { room in
-                        claims.add(1)
-                        return Array(repeating: "a", count: room.free)
-                    },
-                    key: { $0 },
-                    giveBack: { items in givenBack.add(items.count) },
+                    claim: claim, key: { $0 }, giveBack: giveBack,
                     work: { _ in
-                        try? await Task.sleep(for: .milliseconds(20))
+                        try? await Task.sleep(for: .milliseconds(itemMillis))
                         done.add(1)
                     })
             }
-            while done.value < 20, clock.now - start < .seconds(60) {
+            while done.value < count, clock.now - start < .seconds(60) {
                 try? await Task.sleep(for: .milliseconds(5))
             }
             group.cancelAll()
         }
-        #expect(done.value >= 20)
-        // One claim per freed slot (each leave wakes the claimer once), plus the first.
-        #expect(claims.value <= done.value + 4, "claimed \(claims.value) times for \(done.value) items")
+        return done.value
     }
 }
 
