@@ -189,6 +189,14 @@ struct JSONAPIProviderTests {
         #expect(JSONAPIStatus.outcome("something_new").0 == .pending)
         #expect(!JSONAPIStatus.isFinal(JSONAPIStatus.outcome("something_new").0))
     }
+
+    @Test("ids and references in paths are percent-encoded outside RFC 3986's unreserved ASCII")
+    func pathEscaping() {
+        #expect(JSONAPIAdapter.pathEscape("cpoi_AZaz09-._~") == "cpoi_AZaz09-._~")
+        #expect(JSONAPIAdapter.pathEscape("a/b?c#d e") == "a%2Fb%3Fc%23d%20e")
+        #expect(JSONAPIAdapter.pathEscape("é") == "%C3%A9")
+        #expect(JSONAPIAdapter.pathEscape("") == "")
+    }
 }
 
 /// The kind of a ``SubmitOutcome``, for table tests.
@@ -205,3 +213,4 @@ enum SubmitKind: Sendable {
         }
     }
 }
+

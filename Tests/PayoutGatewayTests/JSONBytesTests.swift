@@ -19,6 +19,28 @@ struct JSONBytesTests {
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(ours.utf8)) == tree)
     }
 
+    @Test("numbers read and written without Foundation's parser agree with it on generated literals")
+    func fastNumbers() throws {
+        var generator = SeededRandom(seed: 1815)
+        for round in 0..<20_000 {
+            let integer = String(generator.next() % [10, 1_000, 1_000_000_000, UInt64.max][round % 4])
+            let fraction = round % 3 == 0 ? "" : "." + String(generator.next() % 100_000_000_000).dropLast(Int(generator.next() % 8))
+            let literal = (round % 5 == 0 ? "-" : "") + integer + (fraction == "." ? ".0" : fraction) + (round % 11 == 0 ? "e-3" : "")
+            let parsed = try JSONValue.parse(literal)
+            let expected = try #require(Decimal(string: literal, locale: Locale(identifier: "en_US_POSIX")))
+            #expect(parsed == .number(expected), "\(literal)")
+            #expect(parsed.jsonString() == expected.description, "\(literal)")
+            #expect(parsed.decimalText == expected.description, "\(literal)")
+        }
+        for _ in 0..<20_000 {
+            let value = Decimal(sign: generator.next() % 2 == 0 ? .plus : .minus, exponent: Int(generator.next() % 41) - 20,
+                                significand: Decimal(generator.next() % [1_000, 999_999_999_999_999_999][Int(generator.next() % 2)]))
+            #expect(DecimalText.text(value) == value.description, "\(value)")
+        }
+        #expect(try JSONValue.parse("-0").jsonString() == "0")
+        #expect(try JSONValue.parse("-0.000") == .number(0))
+    }
+
     @Test("numbers keep their exact decimal text")
     func exactNumbers() throws {
         #expect(try JSONValue.parse("10.13") == .number(Decimal(string: "10.13")!))
@@ -58,7 +80,8 @@ struct JSONBytesTests {
             RouteDecision(routeID: nil, strategy: nil, candidates: [], skipped: [:], failover: nil),
         ]
         for decision in decisions {
-            let text = JSONCoding.encodeString(decision)
+            let text = decision.jsonText
+            #expect(text == JSONCoding.encodeString(decision))
             #expect(RouteDecision.parse(text) == decision)
             #expect(try JSONCoding.decode(RouteDecision.self, from: text) == decision)
         }

@@ -129,4 +129,15 @@ struct ListenerTests {
         }
         await app.close()
     }
+    @Test("Server-Timing gives milliseconds with two decimals, rounded half up")
+    func serverTimingText() {
+        typealias Middleware = RequestIdentityMiddleware<BasicRequestContext>
+        #expect(Middleware.millisText(.zero) == "0.00")
+        #expect(Middleware.millisText(.microseconds(3_070)) == "3.07")
+        #expect(Middleware.millisText(.microseconds(4)) == "0.00")
+        #expect(Middleware.millisText(.microseconds(5)) == "0.01")
+        #expect(Middleware.millisText(.microseconds(999_995)) == "1000.00")
+        #expect(Middleware.millisText(.seconds(12) + .microseconds(345_678)) == "12345.68")
+    }
 }
+

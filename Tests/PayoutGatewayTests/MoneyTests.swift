@@ -24,6 +24,61 @@ struct MoneyTests {
         #expect(throws: AmountError.tooLarge) { try MinorUnits.parse("1e30", exponent: 2) }
     }
 
+    @Test("the byte parser agrees with the character-by-character reading on generated text")
+    func agreesWithReference() {
+        var generator = SeededRandom(seed: 15)
+        let alphabet = Array("0123456789000..eE+- \t1x")
+        var checked = 0
+        for round in 0..<40_000 {
+            let length = 1 + Int(generator.next() % 14)
+            var text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            if round % 3 == 0 { text = String(generator.next() % 100_000) + "." + String(generator.next() % 1_000) }
+            if round % 7 == 0 { text = "\u{00A0}" + text + "\u{2003}" }
+            let exponent = [0, 2, 3, 8][round % 4]
+            let ours = Result(catching: { () throws(AmountError) -> Int64 in try MinorUnits.parse(text, exponent: exponent) })
+            let reference = Result(catching: { () throws(AmountError) -> Int64 in try Self.referenceParse(text, exponent: exponent) })
+            #expect(ours == reference, "\(text.debugDescription) exponent \(exponent)")
+            if case .success = reference { checked += 1 }
+        }
+        #expect(checked > 10_000)
+    }
+
+    /// The reading the byte parser replaced (Characters, Foundation trimming), kept as the reference.
+    static func referenceParse(_ text: String, exponent: Int) throws(AmountError) -> Int64 {
+        var chars = Substring(text.trimmingCharacters(in: .whitespaces))
+        var negative = false
+        if chars.first == "-" { negative = true; chars = chars.dropFirst() } else if chars.first == "+" { chars = chars.dropFirst() }
+        var mantissa = chars
+        var scientific = 0
+        if let e = chars.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = chars[..<e]
+            guard let value = Int(chars[chars.index(after: e)...]), abs(value) < 40 else { throw .notANumber }
+            scientific = value
+        }
+        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { throw .notANumber }
+        let integerPart = parts[0]
+        let fractionPart = parts.count == 2 ? parts[1] : ""
+        guard !(integerPart.isEmpty && fractionPart.isEmpty),
+              integerPart.allSatisfy({ $0.isASCII && $0.isNumber }),
+              fractionPart.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { throw .notANumber }
+        var digits = String(integerPart) + String(fractionPart)
+        var scale = fractionPart.count - scientific
+        while scale > exponent, digits.last == "0" {
+            digits.removeLast()
+            scale -= 1
+        }
+        guard scale <= exponent else { throw .tooManyDecimals(allowed: exponent) }
+        digits += String(repeating: "0", count: exponent - scale)
+        let trimmed = digits.drop(while: { $0 == "0" })
+        guard trimmed.count <= 18, let magnitude = Int64(trimmed.isEmpty ? "0" : String(trimmed)) else { throw .tooLarge }
+        guard magnitude <= MinorUnits.maximum else { throw .tooLarge }
+        let value = negative ? -magnitude : magnitude
+        guard value > 0 else { throw .notPositive }
+        return value
+    }
+
     @Test("formatting round-trips and JSON numbers carry no float noise")
     func formats() throws {
         #expect(MinorUnits.format(1050, exponent: 2) == "10.50")

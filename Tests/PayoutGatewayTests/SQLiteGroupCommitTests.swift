@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SQLiteKit
 import SQLiteNIO
 @testable import PayoutGateway
 @testable import PayoutSandbox
@@ -115,4 +116,21 @@ struct SQLiteGroupCommitTests {
         }
         #expect(handle.reprepares(sql) == 0)
     }
+    @Test("values are bound as SQLiteKit's encoder would bind them")
+    func bindsAsSQLiteKit() throws {
+        let encoder = SQLiteKit.SQLiteDataEncoder()
+        let optionalText: String? = "x"
+        let noText: String? = nil
+        let noInteger: Int64? = nil
+        let someInteger: Int64? = 42
+        let someBool: Bool? = false
+        let values: [any Encodable & Sendable] = [
+            "text", "", Int64(-7), Int64.max, 3, true, false, optionalText, noText, noInteger, someInteger, someBool,
+            2.5, PayoutStatus.processed,
+        ]
+        for value in values {
+            #expect(try SQLiteDirectDatabase.data(value) == encoder.encode(value), "\(value)")
+        }
+    }
 }
+

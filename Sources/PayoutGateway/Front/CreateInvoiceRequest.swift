@@ -136,7 +136,7 @@ struct CreateInvoiceRequest: Sendable {
                 let text: String?
                 switch value {
                 case .string(let string): text = string
-                case .number(let number): text = number.description
+                case .number(let number): text = DecimalText.text(number)
                 case .null: text = nil
                 default: text = nil; errors["fields.\(key)"] = "This value should be of type string."
                 }

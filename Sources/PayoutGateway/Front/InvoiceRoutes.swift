@@ -87,7 +87,7 @@ struct InvoiceRoutes: Sendable {
             customer: input.customer.map { JSONCoding.encodeString(Self.maskedCustomer($0)) },
             customerId: input.customer.map { Identifier.derived("cus_", from: merchant.id + "/" + ($0["reference_id"]?.stringValue ?? "")) },
             callbackUrl: input.callbackUrl, autoProcess: input.autoProcess, processRequested: input.autoProcess,
-            providerId: nil, decision: JSONCoding.encodeString(decision), redirectUrl: nil, pendingReason: nil,
+            providerId: nil, decision: decision.jsonText, redirectUrl: nil, pendingReason: nil,
             processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now, nextActionAt: now,
             leaseOwner: nil, leaseUntil: nil)
         let event = PayoutEventRecord(payoutId: payout.id, atMs: now, kind: "created", detail: JSONCoding.encodeString(JSONValue.object([

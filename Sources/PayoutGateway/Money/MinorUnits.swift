@@ -16,35 +16,83 @@ public enum MinorUnits {
     /// Parses decimal text (`10`, `100.55`, `1e2`, `"10.00"`) into minor units of `exponent` digits.
     /// Trailing zeros beyond the exponent are allowed (`10.500` for USD); other extra digits are refused.
     public static func parse(_ text: String, exponent: Int) throws(AmountError) -> Int64 {
-        var chars = Substring(text.trimmingCharacters(in: .whitespaces))
-        var negative = false
-        if chars.first == "-" { negative = true; chars = chars.dropFirst() } else if chars.first == "+" { chars = chars.dropFirst() }
-        var mantissa = chars
-        var scientific = 0
-        if let e = chars.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            mantissa = chars[..<e]
-            guard let value = Int(chars[chars.index(after: e)...]), abs(value) < 40 else { throw .notANumber }
-            scientific = value
+        // ASCII text (every amount a dialect sends) is read byte by byte; other text may carry Unicode spaces around
+        // the number, which Foundation trims.
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return try parse(ascii: Array(text.trimmingCharacters(in: .whitespaces).utf8), exponent: exponent)
         }
-        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { throw .notANumber }
-        let integerPart = parts[0]
-        let fractionPart = parts.count == 2 ? parts[1] : ""
-        guard !(integerPart.isEmpty && fractionPart.isEmpty),
-              integerPart.allSatisfy({ $0.isASCII && $0.isNumber }),
-              fractionPart.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { throw .notANumber }
-        var digits = String(integerPart) + String(fractionPart)
-        var scale = fractionPart.count - scientific  // value = digits * 10^-scale
+        return try parse(ascii: Array(text.utf8), exponent: exponent)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// value = digits × 10^-scale, digits being the integer part's and then the fraction's.
+    private static func parse(ascii bytes: [UInt8], exponent: Int) throws(AmountError) -> Int64 {
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        var negative = false
+        if start < end, bytes[start] == UInt8(ascii: "-") {
+            negative = true
+            start += 1
+        } else if start < end, bytes[start] == UInt8(ascii: "+") {
+            start += 1
+        }
+        // The mantissa ends at the first `e`; what follows is a signed integer under 40.
+        var mantissaEnd = start
+        while mantissaEnd < end, bytes[mantissaEnd] != UInt8(ascii: "e"), bytes[mantissaEnd] != UInt8(ascii: "E") { mantissaEnd += 1 }
+        var scientific = 0
+        if mantissaEnd < end {
+            var position = mantissaEnd + 1
+            var exponentNegative = false
+            if position < end, bytes[position] == UInt8(ascii: "-") || bytes[position] == UInt8(ascii: "+") {
+                exponentNegative = bytes[position] == UInt8(ascii: "-")
+                position += 1
+            }
+            guard position < end else { throw .notANumber }
+            var magnitude = 0
+            while position < end {
+                guard isDigit(bytes[position]) else { throw .notANumber }
+                magnitude = min(magnitude * 10 + Int(bytes[position] - UInt8(ascii: "0")), 1_000)
+                position += 1
+            }
+            guard magnitude < 40 else { throw .notANumber }
+            scientific = exponentNegative ? -magnitude : magnitude
+        }
+        // digits: the integer part's, then the fraction's (at most one point).
+        var digits: [UInt8] = []
+        digits.reserveCapacity(mantissaEnd - start)
+        var fractionCount = 0
+        var seenPoint = false
+        for position in start..<mantissaEnd {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { throw .notANumber }
+                seenPoint = true
+            } else {
+                guard isDigit(byte) else { throw .notANumber }
+                digits.append(byte)
+                if seenPoint { fractionCount += 1 }
+            }
+        }
+        guard !digits.isEmpty else { throw .notANumber }
+        var scale = fractionCount - scientific
         // Drop trailing zeros that only add precision.
-        while scale > exponent, digits.last == "0" {
+        while scale > exponent, digits.last == UInt8(ascii: "0") {
             digits.removeLast()
             scale -= 1
         }
         guard scale <= exponent else { throw .tooManyDecimals(allowed: exponent) }
-        digits += String(repeating: "0", count: exponent - scale)
-        let trimmed = digits.drop(while: { $0 == "0" })
-        guard trimmed.count <= 18, let magnitude = Int64(trimmed.isEmpty ? "0" : String(trimmed)) else { throw .tooLarge }
+        let appended = exponent - scale
+        let firstSignificant = digits.firstIndex(where: { $0 != UInt8(ascii: "0") }) ?? digits.count
+        let significant = digits.count - firstSignificant
+        var magnitude: Int64 = 0
+        if significant > 0 {
+            guard significant + appended <= 18 else { throw .tooLarge }
+            for digit in digits[firstSignificant...] { magnitude = magnitude * 10 + Int64(digit - UInt8(ascii: "0")) }
+            for _ in 0..<appended { magnitude *= 10 }
+        }
         guard magnitude <= maximum else { throw .tooLarge }
         let value = negative ? -magnitude : magnitude
         guard value > 0 else { throw .notPositive }

@@ -14,6 +14,18 @@ public struct RouteDecision: Sendable, Codable, Hashable {
         case strategy, candidates, skipped, failover
     }
 
+    /// The decision as stored: JSON with sorted keys, absent optionals left out (the byte writer; `parse` reads it).
+    public var jsonText: String {
+        var object: [String: JSONValue] = [
+            "candidates": .array(candidates.map { .string($0) }),
+            "skipped": .object(skipped.mapValues { .string($0) }),
+        ]
+        if let routeID { object["route_id"] = .string(routeID) }
+        if let strategy { object["strategy"] = .string(strategy) }
+        if let failover { object["failover"] = .bool(failover) }
+        return String(decoding: JSONValue.object(object).jsonBytes(), as: UTF8.self)
+    }
+
     /// Reads a stored decision through the byte parser (the engine reads one on every step).
     public static func parse(_ text: String) -> RouteDecision? {
         guard let tree = try? JSONValue.parse(text), let object = tree.objectValue,

@@ -242,8 +242,22 @@ struct SQLiteDirectDatabase: SQLDatabase {
 
     private func run(_ query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) throws {
         let (sql, binds) = serialize(query)
-        let data = try binds.map { try Self.encoder.encode($0) }
+        let data = try binds.map { try Self.data($0) }
         try handle.run(sql, binds: data) { onRow($0) }
+    }
+
+    /// A bound value as SQLite data. The store binds text, integers, booleans and their optionals: those are
+    /// converted directly (SQLiteKit's encoder looks up a protocol conformance for every value), as SQLiteKit would
+    /// (a boolean is the integer 1 or 0, nil of any type is NULL); anything else goes through SQLiteKit's encoder.
+    static func data(_ bind: any Encodable & Sendable) throws -> SQLiteData {
+        switch bind {
+        case let text as String: return .text(text)
+        case let integer as Int64: return .integer(Int(integer))
+        case let integer as Int: return .integer(integer)
+        case let bool as Bool: return .integer(bool ? 1 : 0)
+        case let optional as String?: return optional.map { .text($0) } ?? .null
+        default: return try encoder.encode(bind)
+        }
     }
 }
 

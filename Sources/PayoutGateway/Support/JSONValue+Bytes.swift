@@ -43,7 +43,7 @@ extension JSONValue {
         switch self {
         case .null: out.append(contentsOf: Self.nullBytes)
         case .bool(let value): out.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
-        case .number(let value): out.append(contentsOf: value.description.utf8)
+        case .number(let value): out.append(contentsOf: DecimalText.text(value).utf8)
         case .string(let value): Self.writeString(value, into: &out)
         case .array(let values):
             out.append(UInt8(ascii: "["))
@@ -204,7 +204,9 @@ private struct JSONByteParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected an exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        let literal = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        if let value = DecimalText.decimal(jsonLiteral: literal) { return value }
+        let text = String(decoding: literal, as: UTF8.self)
         guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !value.isNaN else {
             throw JSONValue.ParseError(offset: start, reason: "number out of range")
         }

@@ -72,7 +72,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// The exact decimal text of a number, or of a string holding a number (providers send both).
     public var decimalText: String? {
         switch self {
-        case .number(let value): return value.description
+        case .number(let value): return DecimalText.text(value)
         case .string(let value): return value.trimmingCharacters(in: .whitespaces)
         default: return nil
         }
@@ -112,6 +112,10 @@ public enum JSONCoding {
 
     public static func encodeString(_ value: some Encodable) -> String {
         if let tree = value as? JSONValue { return String(decoding: tree.jsonBytes(), as: UTF8.self) }
+        // Destination fields and their masked copy: the byte writer rather than Foundation's encoder.
+        if let map = value as? [String: String] {
+            return String(decoding: JSONValue.object(map.mapValues { .string($0) }).jsonBytes(), as: UTF8.self)
+        }
         return (try? String(decoding: encoder().encode(value), as: UTF8.self)) ?? "null"
     }
 

@@ -181,8 +181,31 @@ public struct JSONAPIAdapter: ProviderAdapter {
         }
     }
 
+    /// Percent-encodes every byte of the UTF-8 text outside RFC 3986's unreserved characters (ASCII letters and
+    /// digits, `-_.~`), so that an id or reference is one path segment or query value whatever it holds.
     static func pathEscape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? text
+        func unreserved(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                return true
+            default: return false
+            }
+        }
+        guard !text.utf8.allSatisfy(unreserved) else { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 3)
+        for byte in text.utf8 {
+            if unreserved(byte) {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func queryEscape(_ text: String) -> String { pathEscape(text) }

@@ -42,7 +42,7 @@ public enum PaynetForm {
             for (key, value) in object {
                 switch value {
                 case .string(let text): result[key] = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                case .number(let number): result[key] = number.description
+                case .number(let number): result[key] = DecimalText.text(number)
                 case .bool(let flag): result[key] = flag ? "true" : "false"
                 default: continue
                 }
