@@ -25,6 +25,21 @@ struct MetricsTests {
         exposition.split(separator: "\n").filter { $0.hasPrefix(prefix) }
     }
 
+    @Test("counters and timers are made once per label and dimensions, and still count into the exposition")
+    func handlesKept() {
+        #expect(TestMetrics.installed)
+        let provider = "handles-\(UUID().uuidString.prefix(8))"
+        let first = GatewayMetrics.counter("payout_gateway_provider_calls_total", [("provider", provider), ("call", "submit"), ("outcome", "accepted")])
+        let again = GatewayMetrics.counter("payout_gateway_provider_calls_total", [("provider", provider), ("call", "submit"), ("outcome", "accepted")])
+        let other = GatewayMetrics.counter("payout_gateway_provider_calls_total", [("provider", provider), ("call", "lookup"), ("outcome", "accepted")])
+        #expect(first === again)
+        #expect(first !== other)
+        #expect(GatewayMetrics.timer("payout_gateway_engine_step_duration_seconds") === GatewayMetrics.timer("payout_gateway_engine_step_duration_seconds"))
+        for _ in 0..<3 { GatewayMetrics.providerCall(provider, call: "submit", outcome: "accepted") }
+        let line = Self.series(GatewayMetrics.exposition(), "payout_gateway_provider_calls_total").first { $0.contains(provider) && $0.contains("submit") }
+        #expect(line?.hasSuffix(" 3") == true, "\(String(describing: line))")
+    }
+
     @Test("a payout through the demo gateway shows in provider latency, routing, engine, store and breaker metrics; the alert rules and the dashboard name only exported metrics")
     func exportedAndNamed() async throws {
         #expect(TestMetrics.installed)

@@ -1,5 +1,7 @@
+import CoreMetrics
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The gateway's Prometheus registry; `bootstrap()` installs it as the process's metrics backend (once, in main).
 public enum GatewayMetrics {
@@ -8,7 +10,43 @@ public enum GatewayMetrics {
     /// Installs the Prometheus factory for swift-metrics. Call once per process, before building the app.
     public static func bootstrap() {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        bootstrapped.store(true, ordering: .releasing)
         registerAtZero()
+    }
+
+    /// Handles are kept once the backend is installed (before that a handle would stay bound to the no-op backend).
+    private static let bootstrapped = Atomic(false)
+
+    private struct HandleKey: Hashable {
+        let label: String
+        let dimensions: [String]
+        init(_ label: String, _ dimensions: [(String, String)]) {
+            self.label = label
+            self.dimensions = dimensions.flatMap { [$0.0, $0.1] }
+        }
+    }
+
+    /// Counters and timers by label and dimensions, each made once: making one asks the Prometheus registry, which
+    /// validates the name and takes its lock, on every provider call and status change otherwise.
+    private static let counters = Mutex<[HandleKey: CoreMetrics.Counter]>([:])
+    private static let timers = Mutex<[HandleKey: CoreMetrics.Timer]>([:])
+
+    static func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+        guard bootstrapped.load(ordering: .acquiring) else { return Counter(label: label, dimensions: dimensions) }
+        let key = HandleKey(label, dimensions)
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = Counter(label: label, dimensions: dimensions)
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    static func timer(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
+        guard bootstrapped.load(ordering: .acquiring) else { return Timer(label: label, dimensions: dimensions) }
+        let key = HandleKey(label, dimensions)
+        if let timer = timers.withLock({ $0[key] }) { return timer }
+        let timer = Timer(label: label, dimensions: dimensions)
+        timers.withLock { $0[key] = timer }
+        return timer
     }
 
     /// Series whose label values are known in advance exist from the start at 0, so that alert rules and dashboards
@@ -31,31 +69,31 @@ public enum GatewayMetrics {
     public static func exposition() -> String { registry.emitToString() }
 
     static func payoutCreated() {
-        Counter(label: "payout_gateway_payouts_created_total").increment()
+        counter("payout_gateway_payouts_created_total").increment()
     }
 
     static func statusChanged(to status: String) {
-        Counter(label: "payout_gateway_payout_status_changes_total", dimensions: [("status", status)]).increment()
+        counter("payout_gateway_payout_status_changes_total", [("status", status)]).increment()
     }
 
     /// A payout that needs an operator: parked, contradicting answers, a mismatching adopted payout …
     static func lifecycleAlert(_ kind: String) {
-        Counter(label: "payout_gateway_lifecycle_alerts_total", dimensions: [("kind", kind)]).increment()
+        counter("payout_gateway_lifecycle_alerts_total", [("kind", kind)]).increment()
     }
 
     static func providerCall(_ provider: String, call: String, outcome: String) {
-        Counter(label: "payout_gateway_provider_calls_total", dimensions: [("provider", provider), ("call", call), ("outcome", outcome)]).increment()
+        counter("payout_gateway_provider_calls_total", [("provider", provider), ("call", call), ("outcome", outcome)]).increment()
     }
 
     /// One provider call's time (submit, confirm, lookup, services, prerequest), by provider and kind.
     static func providerCallDuration(_ provider: String, call: String, _ duration: Duration) {
-        Timer(label: "payout_gateway_provider_call_duration_seconds", dimensions: [("provider", provider), ("call", call)])
+        timer("payout_gateway_provider_call_duration_seconds", [("provider", provider), ("call", call)])
             .recordNanoseconds(nanoseconds(duration))
     }
 
     /// One engine step from claim to its last commit (provider calls included).
     static func engineStep(_ duration: Duration) {
-        Timer(label: "payout_gateway_engine_step_duration_seconds").recordNanoseconds(nanoseconds(duration))
+        timer("payout_gateway_engine_step_duration_seconds").recordNanoseconds(nanoseconds(duration))
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
@@ -65,12 +103,12 @@ public enum GatewayMetrics {
 
     /// A step whose lease was gone at its commit (another worker or instance took the payout): nothing was written.
     static func leaseLost() {
-        Counter(label: "payout_gateway_lease_losses_total").increment()
+        counter("payout_gateway_lease_losses_total").increment()
     }
 
     /// Where the router sent a new payout: its route and first candidate ("none" when nothing could take it).
     static func routingDecision(route: String, provider: String) {
-        Counter(label: "payout_gateway_routing_decisions_total", dimensions: [("route", route), ("provider", provider)]).increment()
+        counter("payout_gateway_routing_decisions_total", [("route", route), ("provider", provider)]).increment()
     }
 
     /// Gauges read at each scrape: breakers, services-list ages, the store's non-final payouts and webhook outbox.
@@ -105,6 +143,6 @@ public enum GatewayMetrics {
     }
 
     static func webhookAttempt(delivered: Bool) {
-        Counter(label: "payout_gateway_webhook_attempts_total", dimensions: [("delivered", delivered ? "true" : "false")]).increment()
+        counter("payout_gateway_webhook_attempts_total", [("delivered", delivered ? "true" : "false")]).increment()
     }
 }
