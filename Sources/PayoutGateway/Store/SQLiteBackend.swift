@@ -20,6 +20,9 @@ public final class SQLiteBackend: SQLBackend {
     private let logger: Logger
     private let closed = Mutex(false)
 
+    /// How long a commit under concurrency waits for more transactions to join it.
+    static let gatherWindow = Duration.microseconds(500)
+
     /// Read connections when `PAYOUT_GATEWAY_DATABASE_POOL_SIZE` does not say.
     public static let defaultReaders = 4
 
@@ -93,7 +96,13 @@ public final class SQLiteBackend: SQLBackend {
     private func commitBatches() async {
         let writer = self.writer
         let db = database(writer)
+        var previous = 0
         while true {
+            // Under concurrency (the last batch carried several transactions) and with fewer waiting now, gather a
+            // moment so that one fsync carries more of them: each costs the machine far more than the wait.
+            if previous > 1, queue.withLock({ $0.pending.count }) < previous {
+                try? await Task.sleep(for: Self.gatherWindow)
+            }
             let batch = queue.withLock { queue -> [Pending] in
                 let batch = queue.pending
                 queue.pending = []
@@ -101,6 +110,7 @@ public final class SQLiteBackend: SQLBackend {
                 return batch
             }
             guard !batch.isEmpty else { return }
+            previous = batch.count
             await writeLock.withLock {
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(batch.count)
