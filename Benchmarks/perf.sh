@@ -7,7 +7,8 @@
 # Needs wrk, nginx and sqlite3 (apt). Settings by environment: ROWS (any of "create read burst scale memory
 # postgres"; default all, postgres only with POSTGRES_URL), SCALE (stored payouts for the scale row's two points;
 # default "10000 1000000"), MEMORY_SECONDS (the memory row's mixed load; default 600), BIN (a built payout-gateway; default: build the
-# release binary), DURATION, REPS, BURST, POSTGRES_URL (adds the two-instances-on-PostgreSQL row), KEEP=1 (keep the
+# release binary), DURATION, REPS, BURST, POSTGRES_URL (adds the two-instances-on-PostgreSQL row: each run creates a
+# database of its own on that server with psql, and drops it at exit), KEEP=1 (keep the
 # work directory). Baselines: the standalone sandbox's own create (direct integration) and nginx `proxy_pass` to
 # the sandbox (reads). The gateway runs at log level warning. Figures are medians over REPS; ratios are
 # gateway ÷ baseline of those medians. Each gateway run is interleaved with its baseline's and starts afresh.
@@ -34,10 +35,12 @@ done
 
 work=$(mktemp -d /tmp/pgw-perf.XXXXXX)
 pids=()
+pg_databases=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
+  for name in "${pg_databases[@]}"; do psql "$POSTGRES_URL" -qXc "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1 || true; done
   [ "${KEEP:-0}" = 1 ] && echo "work directory: $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -292,10 +295,16 @@ fi
 
 # 6. Two instances on one PostgreSQL database (optional): creates at 2 × 32 connections vs the sandbox at 64.
 if [ -n "${POSTGRES_URL:-}" ] && wants postgres; then
+  command -v psql >/dev/null || { echo "the postgres row needs psql (apt-get install -y postgresql-client)" >&2; exit 2; }
   for rep in $(seq 1 "$REPS"); do
-    start_gateway external "$POSTGRES_URL"; first=$gw_pid; first_port=$gw_port; first_auth=$gw_auth
+    # A fresh database per run on POSTGRES_URL's server (its store is sealed with this run's data key), dropped at exit.
+    pg_name="pgw_perf_$$_$rep"
+    psql "$POSTGRES_URL" -qXc "CREATE DATABASE $pg_name" >&2
+    pg_databases+=("$pg_name")
+    pg_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$POSTGRES_URL" "$pg_name")
+    start_gateway external "$pg_url"; first=$gw_pid; first_port=$gw_port; first_auth=$gw_auth
     # The second instance serves the first one's merchant (one store); its own merchant goes unused.
-    start_gateway external "$POSTGRES_URL"; second=$gw_pid
+    start_gateway external "$pg_url"; second=$gw_pid
     wrk -t1 -c32 -d"$DURATION" -s "$lua" "http://127.0.0.1:$first_port" -- create /api/payout-invoices "$first_auth" "$work/p1$rep" \
       | grep RESULT >"$work/pg-first" &
     pg_first=$!
