@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLKit
 @testable import PayoutGateway
 @testable import PayoutSandbox
 import Testing
@@ -35,6 +36,62 @@ struct PayoutStoreTests {
         }
         #expect(results.filter { $0 }.count == 1)
         #expect(try await store.payouts(merchantId: merchant, limit: 100, before: nil, after: nil).count == 1)
+        }
+    }
+
+    @Test("payouts and attempts read back whole, every column set or NULL, as the Codable row decoder reads them", arguments: TestStores.backends)
+    func recordsReadBackWhole(database: TestDatabase) async throws {
+        try await MerchantHandlerTests.withFront(database) { front in
+        let store = front.store
+        let merchant = GatewayConfiguration.DemoMerchant().accountID
+        let now = Clock.nowMillis()
+        let full = PayoutRecord(
+            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "full", status: "created", resolution: "ok",
+            service: "card", method: "payment_card", currency: "USD", amountMinor: 12_345, feeMinor: 67, testMode: true,
+            description: "d", fieldsMasked: #"{"card_number":"512381******0000"}"#, fieldsSealed: "sealed", metadata: #"{"m":1}"#,
+            customer: #"{"name":"n"}"#, customerId: "c1", callbackUrl: "https://merchant.example/hook", autoProcess: false,
+            processRequested: true, providerId: "payelata", decision: #"{"candidates":["payelata"],"skipped":{}}"#,
+            redirectUrl: "https://provider.example/form", pendingReason: "bank_check", processedAt: now - 5,
+            processedAmountMinor: 12_000, createdMs: now - 10, updatedMs: now - 9, nextActionAt: now, leaseOwner: nil,
+            leaseUntil: nil, leaseToken: 0)
+        var bare = full
+        bare.id = Identifier.make("cpoi_")
+        bare.referenceId = "bare"
+        (bare.description, bare.fieldsSealed, bare.metadata, bare.customer, bare.customerId, bare.callbackUrl) = (nil, nil, nil, nil, nil, nil)
+        (bare.providerId, bare.decision, bare.redirectUrl, bare.pendingReason) = (nil, nil, nil, nil)
+        (bare.processedAt, bare.processedAmountMinor, bare.nextActionAt, bare.testMode) = (nil, nil, nil, false)
+        for payout in [full, bare] {
+            _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
+            #expect(try await store.payout(id: payout.id) == payout)
+        }
+        let claimed = try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 10)
+        #expect(claimed.map(\.id) == [full.id])
+        #expect(claimed.first?.leaseOwner == "a")
+        let attempt = AttemptRecord(
+            id: Identifier.make("catt_"), payoutId: full.id, providerId: "payelata", number: 1, reference: full.id, state: "sent",
+            providerPayoutId: "pp-1", providerStatus: "process_pending", serialNumber: "s-1", outcome: "pending",
+            resolution: "r", confirmSent: true, lookupMisses: 2, sends: 3, detail: "x", createdMs: now, updatedMs: now + 1,
+            unclearSends: 1, duplicateSeen: true, confirmSends: 4, lookupFailures: 5, absentSinceMs: now - 1)
+        var second = attempt
+        second.id = Identifier.make("catt_")
+        second.number = 2
+        second.reference = full.id + "-2"
+        (second.providerPayoutId, second.providerStatus, second.serialNumber, second.outcome) = (nil, nil, nil, nil)
+        (second.resolution, second.detail, second.absentSinceMs, second.confirmSent, second.duplicateSeen) = (nil, nil, nil, false, false)
+        #expect(try await store.commit(PayoutStepCommit(payout: claimed[0], attempts: [attempt, second], keepLease: true), owner: "a"))
+        #expect(Set(try await store.attempts(payoutId: full.id)) == [attempt, second])
+        // The same rows through SQLKit's Codable decoder (what the store used before): nothing differs.
+        let backend = try #require(store as? SQLPayoutStore).backend
+        let (fullID, bareID) = (full.id, bare.id)
+        let viaCodable = try await backend.read { db in
+            try await db.raw("SELECT * FROM payouts WHERE id = \(bind: fullID) OR id = \(bind: bareID)")
+                .all(decoding: PayoutRecord.self, with: SQLPayoutStore.decoder)
+        }
+        #expect(Set(viaCodable) == Set([try await store.payout(id: full.id), try await store.payout(id: bare.id)].compactMap { $0 }))
+        let attemptsViaCodable = try await backend.read { db in
+            try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: fullID)").all(decoding: AttemptRecord.self, with: SQLPayoutStore.decoder)
+        }
+        #expect(Set(attemptsViaCodable) == [attempt, second])
         }
     }
 

@@ -104,14 +104,14 @@ public struct SQLPayoutStore: PayoutStore {
 
     public func payout(id: String) async throws -> PayoutRecord? {
         try await backend.read { db in
-            try await db.raw("SELECT * FROM payouts WHERE id = \(bind: id)").first(decoding: PayoutRecord.self, with: Self.decoder)
+            try await db.raw("SELECT * FROM payouts WHERE id = \(bind: id)").first().map(PayoutRecord.init(row:))
         }
     }
 
     public func payout(merchantId: String, referenceId: String) async throws -> PayoutRecord? {
         try await backend.read { db in
             try await db.raw("SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId) AND reference_id = \(bind: referenceId)")
-                .first(decoding: PayoutRecord.self, with: Self.decoder)
+                .first().map(PayoutRecord.init(row:))
         }
     }
 
@@ -126,19 +126,19 @@ public struct SQLPayoutStore: PayoutStore {
                         SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId)
                         AND (created_ms < \(bind: anchor) OR (created_ms = \(bind: anchor) AND id < \(bind: cursor)))
                         ORDER BY created_ms DESC, id DESC LIMIT \(bind: limit)
-                        """).all(decoding: PayoutRecord.self, with: Self.decoder)
+                        """).all().map(PayoutRecord.init(row:))
                 }
                 let newer = try await db.raw("""
                     SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId)
                     AND (created_ms > \(bind: anchor) OR (created_ms = \(bind: anchor) AND id > \(bind: cursor)))
                     ORDER BY created_ms ASC, id ASC LIMIT \(bind: limit)
-                    """).all(decoding: PayoutRecord.self, with: Self.decoder)
+                    """).all().map(PayoutRecord.init(row:))
                 return newer.reversed()
             }
             return try await db.raw("""
                 SELECT * FROM payouts WHERE merchant_id = \(bind: merchantId)
                 ORDER BY created_ms DESC, id DESC LIMIT \(bind: limit)
-                """).all(decoding: PayoutRecord.self, with: Self.decoder)
+                """).all().map(PayoutRecord.init(row:))
         }
     }
 
@@ -146,7 +146,7 @@ public struct SQLPayoutStore: PayoutStore {
         let suffix = lockSuffix
         return try await backend.transaction { db in
             guard var payout = try await db.raw("SELECT * FROM payouts WHERE id = \(bind: id) AND merchant_id = \(bind: merchantId)\(unsafeRaw: suffix)")
-                .first(decoding: PayoutRecord.self, with: Self.decoder)
+                .first().map(PayoutRecord.init(row:))
             else { return nil }
             // Only an invoice still waiting in `created` starts processing; an expired one never does.
             guard !payout.processRequested, payout.status == "created" else { return payout }
@@ -194,7 +194,7 @@ public struct SQLPayoutStore: PayoutStore {
                     )
                     RETURNING *
                     """
-                claimed += try await db.raw(query).all(decoding: PayoutRecord.self, with: Self.decoder)
+                claimed += try await db.raw(query).all().map(PayoutRecord.init(row:))
             }
             for queue in plan.queues {
                 let limit = min(queue.room, plan.total - claimed.count)
@@ -218,7 +218,7 @@ public struct SQLPayoutStore: PayoutStore {
                 UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), lease_token = lease_token + 1
                 WHERE id = \(bind: id) AND (lease_until IS NULL OR lease_until < \(bind: nowMs))
                 RETURNING *
-                """).first(decoding: PayoutRecord.self, with: Self.decoder)
+                """).first().map(PayoutRecord.init(row:))
         }
     }
 
@@ -259,21 +259,21 @@ public struct SQLPayoutStore: PayoutStore {
     public func attempts(payoutId: String) async throws -> [AttemptRecord] {
         try await backend.read { db in
             try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: payoutId) ORDER BY number")
-                .all(decoding: AttemptRecord.self, with: Self.decoder)
+                .all().map(AttemptRecord.init(row:))
         }
     }
 
     public func attempt(providerId: String, reference: String) async throws -> AttemptRecord? {
         try await backend.read { db in
             try await db.raw("SELECT * FROM attempts WHERE provider_id = \(bind: providerId) AND reference = \(bind: reference)")
-                .first(decoding: AttemptRecord.self, with: Self.decoder)
+                .first().map(AttemptRecord.init(row:))
         }
     }
 
     public func attempt(providerId: String, providerPayoutId: String) async throws -> AttemptRecord? {
         try await backend.read { db in
             try await db.raw("SELECT * FROM attempts WHERE provider_id = \(bind: providerId) AND provider_payout_id = \(bind: providerPayoutId)")
-                .first(decoding: AttemptRecord.self, with: Self.decoder)
+                .first().map(AttemptRecord.init(row:))
         }
     }
 
@@ -354,7 +354,7 @@ public struct SQLPayoutStore: PayoutStore {
         query = query + " ORDER BY created_ms DESC, id DESC LIMIT \(bind: limit)"
         let finished = query
         return try await backend.read { db in
-            try await db.raw(finished).all(decoding: PayoutRecord.self, with: Self.decoder)
+            try await db.raw(finished).all().map(PayoutRecord.init(row:))
         }
     }
 
@@ -363,7 +363,7 @@ public struct SQLPayoutStore: PayoutStore {
             try await db.raw("""
                 SELECT * FROM payouts WHERE next_action_at IS NOT NULL AND status = \(bind: PayoutStatus.processPending.rawValue)
                 ORDER BY updated_ms ASC, id ASC LIMIT \(bind: limit)
-                """).all(decoding: PayoutRecord.self, with: Self.decoder)
+                """).all().map(PayoutRecord.init(row:))
         }
     }
 
@@ -457,7 +457,7 @@ public struct SQLPayoutStore: PayoutStore {
     public func history(payoutId: String) async throws -> (attempts: [AttemptRecord], webhooks: [WebhookRecord]) {
         try await backend.read { db in
             let attempts = try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: payoutId) ORDER BY number")
-                .all(decoding: AttemptRecord.self, with: Self.decoder)
+                .all().map(AttemptRecord.init(row:))
             let webhooks = try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: payoutId) ORDER BY id")
                 .all(decoding: WebhookRecord.self, with: Self.decoder)
             return (attempts, webhooks)
