@@ -39,7 +39,7 @@ struct PayoutStoreTests {
         }
     }
 
-    @Test("payouts and attempts read back whole, every column set or NULL, as the Codable row decoder reads them", arguments: TestStores.backends)
+    @Test("payouts, attempts and webhooks read back whole, every column set or NULL, as the Codable row decoder reads them", arguments: TestStores.backends)
     func recordsReadBackWhole(database: TestDatabase) async throws {
         try await MerchantHandlerTests.withFront(database) { front in
         let store = front.store
@@ -78,7 +78,8 @@ struct PayoutStoreTests {
         second.reference = full.id + "-2"
         (second.providerPayoutId, second.providerStatus, second.serialNumber, second.outcome) = (nil, nil, nil, nil)
         (second.resolution, second.detail, second.absentSinceMs, second.confirmSent, second.duplicateSeen) = (nil, nil, nil, false, false)
-        #expect(try await store.commit(PayoutStepCommit(payout: claimed[0], attempts: [attempt, second], keepLease: true), owner: "a"))
+        #expect(try await store.commit(
+            PayoutStepCommit(payout: claimed[0], attempts: [attempt, second], webhookBody: #"{"data":{}}"#, keepLease: true), owner: "a"))
         #expect(Set(try await store.attempts(payoutId: full.id)) == [attempt, second])
         // The same rows through SQLKit's Codable decoder (what the store used before): nothing differs.
         let backend = try #require(store as? SQLPayoutStore).backend
@@ -92,6 +93,17 @@ struct PayoutStoreTests {
             try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: fullID)").all(decoding: AttemptRecord.self, with: SQLPayoutStore.decoder)
         }
         #expect(Set(attemptsViaCodable) == [attempt, second])
+        let enqueued = try #require(try await store.webhooks(payoutId: full.id).first)
+        #expect(enqueued.body == #"{"data":{}}"# && enqueued.url == full.callbackUrl && enqueued.lastCode == nil)
+        try await store.recordWebhookAttempt(id: enqueued.id, code: 503, error: "unavailable", delivered: false, nextAttemptAt: now + 60_000, giveUp: false)
+        let webhooks = try await store.webhooks(payoutId: full.id)
+        #expect(webhooks.map(\.lastCode) == [503])
+        #expect(webhooks.map(\.lastError) == ["unavailable"])
+        #expect(webhooks.map(\.attempts) == [1])
+        let webhooksViaCodable = try await backend.read { db in
+            try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: fullID)").all(decoding: WebhookRecord.self, with: SQLPayoutStore.decoder)
+        }
+        #expect(webhooksViaCodable == webhooks)
         }
     }
 

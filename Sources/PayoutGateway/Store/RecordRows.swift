@@ -1,6 +1,6 @@
 import SQLKit
 
-/// Payouts and attempts read from rows column by column, without `Codable`'s keyed containers: SQLKit's row decoder
+/// Payouts, attempts and webhooks read from rows column by column, without `Codable`'s keyed containers: SQLKit's row decoder
 /// asks each column whether it exists, whether it is NULL and then for its value, through a container per record
 /// (about a tenth of a read's CPU). The column names are the records' coding keys.
 extension SQLRow {
@@ -48,5 +48,17 @@ extension AttemptRecord {
             unclearSends: try row.value(Key.unclearSends), duplicateSeen: try row.value(Key.duplicateSeen),
             confirmSends: try row.value(Key.confirmSends), lookupFailures: try row.value(Key.lookupFailures),
             absentSinceMs: try row.optional(Key.absentSinceMs))
+    }
+}
+
+extension WebhookRecord {
+    init(row: any SQLRow) throws {
+        typealias Key = CodingKeys
+        self.init(
+            id: try row.value(Key.id), payoutId: try row.value(Key.payoutId), merchantId: try row.value(Key.merchantId),
+            url: try row.value(Key.url), body: try row.value(Key.body), payoutStatus: try row.value(Key.payoutStatus),
+            state: try row.value(Key.state), attempts: try row.value(Key.attempts), nextAttemptAt: try row.value(Key.nextAttemptAt),
+            lastCode: try row.optional(Key.lastCode), lastError: try row.optional(Key.lastError), createdMs: try row.value(Key.createdMs),
+            updatedMs: try row.value(Key.updatedMs))
     }
 }

@@ -372,7 +372,7 @@ public struct SQLPayoutStore: PayoutStore {
             try await db.raw("""
                 SELECT * FROM webhooks WHERE state = 'pending' AND attempts >= \(bind: minimumAttempts)
                 ORDER BY created_ms ASC, id ASC LIMIT \(bind: limit)
-                """).all(decoding: WebhookRecord.self, with: Self.decoder)
+                """).all().map(WebhookRecord.init(row:))
         }
     }
 
@@ -429,7 +429,7 @@ public struct SQLPayoutStore: PayoutStore {
                     ORDER BY w.next_attempt_at LIMIT \(bind: limit)\(unsafeRaw: skipLocked)
                 )
                 RETURNING *
-                """).all(decoding: WebhookRecord.self, with: Self.decoder)
+                """).all().map(WebhookRecord.init(row:))
         }
     }
 
@@ -459,7 +459,7 @@ public struct SQLPayoutStore: PayoutStore {
             let attempts = try await db.raw("SELECT * FROM attempts WHERE payout_id = \(bind: payoutId) ORDER BY number")
                 .all().map(AttemptRecord.init(row:))
             let webhooks = try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: payoutId) ORDER BY id")
-                .all(decoding: WebhookRecord.self, with: Self.decoder)
+                .all().map(WebhookRecord.init(row:))
             return (attempts, webhooks)
         }
     }
@@ -467,7 +467,7 @@ public struct SQLPayoutStore: PayoutStore {
     public func webhooks(payoutId: String) async throws -> [WebhookRecord] {
         try await backend.read { db in
             try await db.raw("SELECT * FROM webhooks WHERE payout_id = \(bind: payoutId) ORDER BY id")
-                .all(decoding: WebhookRecord.self, with: Self.decoder)
+                .all().map(WebhookRecord.init(row:))
         }
     }
 
