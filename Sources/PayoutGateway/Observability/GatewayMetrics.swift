@@ -26,27 +26,35 @@ public enum GatewayMetrics {
         }
     }
 
-    /// Counters and timers by label and dimensions, each made once: making one asks the Prometheus registry, which
+    /// Handles of one kind by label and dimensions, each made once: making one asks the Prometheus registry, which
     /// validates the name and takes its lock, on every provider call and status change otherwise.
-    private static let counters = Mutex<[HandleKey: CoreMetrics.Counter]>([:])
-    private static let timers = Mutex<[HandleKey: CoreMetrics.Timer]>([:])
+    private final class HandleCache<Handle: Sendable>: Sendable {
+        private let handles = Mutex<[HandleKey: Handle]>([:])
+        private let make: @Sendable (String, [(String, String)]) -> Handle
+
+        init(_ make: @escaping @Sendable (String, [(String, String)]) -> Handle) {
+            self.make = make
+        }
+
+        func handle(_ label: String, _ dimensions: [(String, String)]) -> Handle {
+            guard bootstrapped.load(ordering: .acquiring) else { return make(label, dimensions) }
+            let key = HandleKey(label, dimensions)
+            if let handle = handles.withLock({ $0[key] }) { return handle }
+            let handle = make(label, dimensions)
+            handles.withLock { $0[key] = handle }
+            return handle
+        }
+    }
+
+    private static let counters = HandleCache { Counter(label: $0, dimensions: $1) }
+    private static let timers = HandleCache { Timer(label: $0, dimensions: $1) }
 
     static func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
-        guard bootstrapped.load(ordering: .acquiring) else { return Counter(label: label, dimensions: dimensions) }
-        let key = HandleKey(label, dimensions)
-        if let counter = counters.withLock({ $0[key] }) { return counter }
-        let counter = Counter(label: label, dimensions: dimensions)
-        counters.withLock { $0[key] = counter }
-        return counter
+        counters.handle(label, dimensions)
     }
 
     static func timer(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
-        guard bootstrapped.load(ordering: .acquiring) else { return Timer(label: label, dimensions: dimensions) }
-        let key = HandleKey(label, dimensions)
-        if let timer = timers.withLock({ $0[key] }) { return timer }
-        let timer = Timer(label: label, dimensions: dimensions)
-        timers.withLock { $0[key] = timer }
-        return timer
+        timers.handle(label, dimensions)
     }
 
     /// Series whose label values are known in advance exist from the start at 0, so that alert rules and dashboards
