@@ -132,6 +132,79 @@ struct PayoutStoreTests {
         }
     }
 
+    @Test("a create that loses to an existing reference or a taken key writes nothing: no payout, no event, no key", arguments: TestStores.backends)
+    func refusedCreateWritesNothing(database: TestDatabase) async throws {
+        try await MerchantHandlerTests.withFront(database) { front in
+        let store = front.store
+        let merchant = GatewayConfiguration.DemoMerchant().accountID
+        let now = Clock.nowMillis()
+        func payout(_ reference: String) -> PayoutRecord {
+            PayoutRecord(
+                id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: reference, status: "created", resolution: "ok",
+                service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
+                description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
+                callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
+                pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
+                nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+        }
+        func key(_ name: String) -> IdempotencyRecord {
+            IdempotencyRecord(merchantId: merchant, key: name, requestHash: "h-" + name, statusCode: 0, body: "", createdMs: now)
+        }
+        let first = payout("taken-reference")
+        guard case .created = try await store.createPayout(first, event: PayoutEventRecord(payoutId: first.id, kind: "created", detail: "{}"), reserving: key("k1"))
+        else { Issue.record("the first create was refused"); return }
+        #expect(try await store.idempotency(merchantId: merchant, key: "k1")?.body == first.id)
+
+        // The same reference under a new key: the payout insert fails, so the key's reservation must not stay.
+        let second = payout("taken-reference")
+        let duplicate = try await store.createPayout(second, event: PayoutEventRecord(payoutId: second.id, kind: "created", detail: "{}"), reserving: key("k2"))
+        guard case .duplicate(let existing) = duplicate else { Issue.record("expected duplicate, got \(duplicate)"); return }
+        #expect(existing.id == first.id)
+        #expect(try await store.idempotency(merchantId: merchant, key: "k2") == nil)
+        #expect(try await store.payout(id: second.id) == nil)
+        #expect(try await store.events(payoutId: second.id).isEmpty)
+
+        // A taken key with a new reference: the key decides, and the new payout is not written.
+        let third = payout("fresh-reference")
+        let keyTaken = try await store.createPayout(third, event: PayoutEventRecord(payoutId: third.id, kind: "created", detail: "{}"), reserving: key("k1"))
+        guard case .keyTaken(let stored) = keyTaken else { Issue.record("expected keyTaken, got \(keyTaken)"); return }
+        #expect(stored.body == first.id)
+        #expect(try await store.payout(id: third.id) == nil)
+        #expect(try await store.payout(merchantId: merchant, referenceId: "fresh-reference") == nil)
+        #expect(try await store.events(payoutId: third.id).isEmpty)
+        }
+    }
+
+    @Test("a step's events are stored in the order given, in one statement per hundred", arguments: TestStores.backends)
+    func stepEventsKeepTheirOrder(database: TestDatabase) async throws {
+        try await MerchantHandlerTests.withFront(database) { front in
+        let store = front.store
+        let merchant = GatewayConfiguration.DemoMerchant().accountID
+        let now = Clock.nowMillis()
+        let payout = PayoutRecord(
+            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "events", status: "created", resolution: "ok",
+            service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
+            description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
+            callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
+            pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
+            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+        _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, atMs: now, kind: "created", detail: "{}"))
+        var claimed = try #require(try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
+        // 3 events, then 230 (three statements: 100, 100 and 30), with details that tell them apart.
+        for count in [3, 230] {
+            let events = (0..<count).map { index in
+                PayoutEventRecord(payoutId: payout.id, atMs: now + Int64(index % 7), kind: "step_\(count)", detail: "{\"n\":\(index)}")
+            }
+            #expect(try await store.commit(PayoutStepCommit(payout: claimed, events: events, keepLease: true), owner: "a"))
+            let stored = try await store.events(payoutId: payout.id).filter { $0.kind == "step_\(count)" }
+            #expect(stored == events)
+        }
+        claimed.nextActionAt = nil
+        #expect(try await store.commit(PayoutStepCommit(payout: claimed), owner: "a"))
+        #expect(try await store.events(payoutId: payout.id).count == 1 + 3 + 230)
+        }
+    }
+
     /// A claim reads each provider's due payouts through its queue: a provider with no free worker costs nothing (its
     /// payouts are neither claimed nor given back), and payouts of queues the plan does not name (a provider removed
     /// from the routes, a payout stored before queues existed) are found by the catch-all.

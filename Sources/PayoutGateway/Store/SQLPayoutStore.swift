@@ -78,13 +78,24 @@ public struct SQLPayoutStore: PayoutStore {
 
     public func createPayout(_ payout: PayoutRecord, event: PayoutEventRecord, reserving key: IdempotencyRecord?) async throws -> CreatePayoutResult {
         do {
+            if backend.kind == .postgres {
+                // One statement, atomic by itself: one round trip instead of BEGIN, two or three INSERTs and COMMIT.
+                // Every part of a data-modifying WITH runs (and all roll back together when one fails).
+                var query: SQLQueryString = "WITH "
+                if let key { query = query + "reserved AS (" + Self.reservationSQL(key, payoutId: payout.id) + "), " }
+                query = query + "created AS (" + Self.insertSQL(payout) + " RETURNING id) "
+                query = query + """
+                    INSERT INTO payout_events (payout_id, at_ms, kind, detail)
+                    SELECT created.id, \(bind: event.atMs), \(bind: event.kind), \(bind: event.detail) FROM created
+                    """
+                let statement = query
+                try await backend.statement { db in try await db.raw(statement).run() }
+                return .created(payout)
+            }
             return try await backend.transaction { db in
                 if let key {
                     // The primary key (merchant, key) is the arbiter between concurrent requests with one key.
-                    try await db.raw("""
-                        INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, body, created_ms)
-                        VALUES (\(bind: key.merchantId), \(bind: key.key), \(bind: key.requestHash), 0, \(bind: payout.id), \(bind: key.createdMs))
-                        """).run()
+                    try await db.raw(Self.reservationSQL(key, payoutId: payout.id)).run()
                 }
                 try await Self.insert(payout, on: db)
                 try await Self.insert(event, on: db)
@@ -100,6 +111,14 @@ public struct SQLPayoutStore: PayoutStore {
             }
             throw error
         }
+    }
+
+    /// The idempotency key's reservation (status 0, the body naming the payout), made with the payout it creates.
+    static func reservationSQL(_ key: IdempotencyRecord, payoutId: String) -> SQLQueryString {
+        """
+        INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, body, created_ms)
+        VALUES (\(bind: key.merchantId), \(bind: key.key), \(bind: key.requestHash), 0, \(bind: payoutId), \(bind: key.createdMs))
+        """
     }
 
     public func payout(id: String) async throws -> PayoutRecord? {
@@ -284,12 +303,21 @@ public struct SQLPayoutStore: PayoutStore {
         let requireNoProcess = step.requireNoProcessRequest
         return try await backend.transaction { db in
             // Fenced: only the holder of this very lease (owner and token) writes, and only the engine's columns.
+            // A callback or a merchant's /process that nudged the payout while this step ran must not be lost to the
+            // step's schedule. Only the step's last commit (the one that releases the lease) takes the nudge: an
+            // intent committed mid-step must leave it for the end, or the step's stale view would bury it. The nudge
+            // is taken in the same statement (SET expressions read the row as it was): due at the nudge if that is
+            // sooner than the step's own schedule, and nudge_ms cleared then.
+            let next = payout.nextActionAt
             let written = try await db.raw("""
                 UPDATE payouts SET status = \(bind: payout.status), resolution = \(bind: payout.resolution),
                 provider_id = \(bind: payout.providerId), queue_key = \(bind: payout.queueKey), redirect_url = \(bind: payout.redirectUrl),
                 pending_reason = \(bind: payout.pendingReason), processed_at = \(bind: payout.processedAt),
                 processed_amount_minor = \(bind: payout.processedAmountMinor), updated_ms = \(bind: payout.updatedMs),
-                next_action_at = \(bind: payout.nextActionAt),
+                next_action_at = CASE WHEN \(bind: release) AND nudge_ms IS NOT NULL
+                    AND (\(bind: next == nil) OR \(bind: next ?? 0) > nudge_ms) THEN nudge_ms ELSE \(bind: next) END,
+                nudge_ms = CASE WHEN \(bind: release) AND nudge_ms IS NOT NULL
+                    AND (\(bind: next == nil) OR \(bind: next ?? 0) > nudge_ms) THEN NULL ELSE nudge_ms END,
                 fields_sealed = CASE WHEN \(bind: eraseSealed) THEN NULL ELSE fields_sealed END,
                 lease_owner = CASE WHEN \(bind: release) THEN NULL ELSE lease_owner END,
                 lease_until = CASE WHEN \(bind: release) THEN NULL ELSE lease_until END
@@ -298,17 +326,8 @@ public struct SQLPayoutStore: PayoutStore {
                 RETURNING id
                 """).first()
             guard written != nil else { return false }
-            // A callback or a merchant's /process that nudged the payout while this step ran must not be lost to the
-            // step's schedule. Only the step's last commit (the one that releases the lease) takes the nudge: an
-            // intent committed mid-step must leave it for the end, or the step's stale view would bury it.
-            if release {
-                try await db.raw("""
-                    UPDATE payouts SET next_action_at = nudge_ms, nudge_ms = NULL
-                    WHERE id = \(bind: payout.id) AND nudge_ms IS NOT NULL AND (next_action_at IS NULL OR next_action_at > nudge_ms)
-                    """).run()
-            }
             for attempt in step.attempts { try await Self.upsert(attempt, on: db) }
-            for event in step.events { try await Self.insert(event, on: db) }
+            try await Self.insert(step.events, on: db)
             if let body = step.webhookBody, let url = step.payout.callbackUrl {
                 let now = step.payout.updatedMs
                 try await db.raw("""
@@ -495,7 +514,11 @@ public struct SQLPayoutStore: PayoutStore {
     // MARK: Row writes (hand-written SQL: SQLKit's model encoding quotes and escapes every column name per statement)
 
     static func insert(_ payout: PayoutRecord, on db: any SQLDatabase) async throws {
-        try await db.raw("""
+        try await db.raw(insertSQL(payout)).run()
+    }
+
+    static func insertSQL(_ payout: PayoutRecord) -> SQLQueryString {
+        """
             INSERT INTO payouts (id, merchant_id, reference_id, status, resolution, service, method, currency, amount_minor,
             fee_minor, test_mode, description, fields_masked, fields_sealed, metadata, customer, customer_id, callback_url,
             auto_process, process_requested, provider_id, decision, redirect_url, pending_reason, processed_at,
@@ -509,14 +532,27 @@ public struct SQLPayoutStore: PayoutStore {
             \(bind: payout.processedAt), \(bind: payout.processedAmountMinor), \(bind: payout.createdMs), \(bind: payout.updatedMs),
             \(bind: payout.nextActionAt), \(bind: payout.leaseOwner), \(bind: payout.leaseUntil), \(bind: payout.leaseToken),
             \(bind: payout.queueKey))
-            """).run()
+            """
     }
 
     static func insert(_ event: PayoutEventRecord, on db: any SQLDatabase) async throws {
-        try await db.raw("""
-            INSERT INTO payout_events (payout_id, at_ms, kind, detail)
-            VALUES (\(bind: event.payoutId), \(bind: event.atMs), \(bind: event.kind), \(bind: event.detail))
-            """).run()
+        try await insert([event], on: db)
+    }
+
+    /// Events in one statement per hundred (ids follow the order given), not one round trip each.
+    static func insert(_ events: [PayoutEventRecord], on db: any SQLDatabase) async throws {
+        var start = events.startIndex
+        while start < events.endIndex {
+            let end = min(start + 100, events.endIndex)
+            var query: SQLQueryString = "INSERT INTO payout_events (payout_id, at_ms, kind, detail) VALUES "
+            for index in start..<end {
+                let event = events[index]
+                if index > start { query = query + ", " }
+                query = query + "(\(bind: event.payoutId), \(bind: event.atMs), \(bind: event.kind), \(bind: event.detail))"
+            }
+            try await db.raw(query).run()
+            start = end
+        }
     }
 
     /// Inserts a new attempt or rewrites a known one (by id) in one statement.

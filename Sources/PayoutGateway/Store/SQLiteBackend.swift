@@ -157,6 +157,10 @@ public final class SQLiteBackend: SQLBackend {
         }
     }
 
+    public func statement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await transaction(body)
+    }
+
     public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         guard let readers else {
             let db = database(writer)
