@@ -197,8 +197,15 @@ public struct SQLPayoutStore: PayoutStore {
 
     public func claimDuePayouts(owner: String, nowMs: Int64, leaseMs: Int64, plan: ClaimPlan) async throws -> [PayoutRecord] {
         guard plan.total > 0 else { return [] }
-        let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let postgres = backend.kind == .postgres
+        let skipLocked = postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await backend.transaction { db in
+            if postgres {
+                // Claims must read the due index in order and stop at the limit. When the statistics are older than
+                // a burst (they count few due payouts), the planner would rather fetch every due payout of the queue
+                // and sort them: about 20 ms of the server's CPU per claim at 10,000 due instead of 1 ms.
+                try await db.raw("SET LOCAL enable_sort = off").run()
+            }
             var claimed: [PayoutRecord] = []
             // Every claim raises the fencing token: a worker whose lease expired can no longer commit.
             func claim(_ filter: SQLQueryString, limit: Int) async throws {
