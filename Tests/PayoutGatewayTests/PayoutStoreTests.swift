@@ -11,6 +11,17 @@ import Testing
 
 @Suite("Payout store")
 struct PayoutStoreTests {
+    /// A payout as a create stores it: due now, asked to process, nothing sent yet.
+    static func createdPayout(_ reference: String, merchant: String, now: Int64, amountMinor: Int64 = 100) -> PayoutRecord {
+        PayoutRecord(
+            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: reference, status: "created", resolution: "ok",
+            service: "card", method: "payment_card", currency: "USD", amountMinor: amountMinor, feeMinor: 0, testMode: true,
+            description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
+            callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
+            pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
+            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+    }
+
     @Test("concurrent creates with one reference make one payout: the unique index decides", arguments: TestStores.backends)
     func concurrentIdempotentCreates(database: TestDatabase) async throws {
         try await MerchantHandlerTests.withFront(database) { front in
@@ -20,13 +31,7 @@ struct PayoutStoreTests {
             for index in 0..<25 {
                 group.addTask {
                     let now = Clock.nowMillis()
-                    let payout = PayoutRecord(
-                        id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "same", status: "created", resolution: "ok",
-                        service: "card", method: "payment_card", currency: "USD", amountMinor: Int64(100 + index), feeMinor: 0,
-                        testMode: true, description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil,
-                        customerId: nil, callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil,
-                        redirectUrl: nil, pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now,
-                        updatedMs: now, nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+                    let payout = Self.createdPayout("same", merchant: merchant, now: now, amountMinor: Int64(100 + index))
                     let result = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
                     if case .created = result { return true }
                     return false
@@ -113,13 +118,7 @@ struct PayoutStoreTests {
         let store = front.store
         let merchant = GatewayConfiguration.DemoMerchant().accountID
         let now = Clock.nowMillis()
-        let payout = PayoutRecord(
-            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "lease", status: "created", resolution: "ok",
-            service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
-            description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
-            callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
-            pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
-            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+        let payout = Self.createdPayout("lease", merchant: merchant, now: now)
         _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, kind: "created", detail: "{}"))
         let first = try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 10)
         #expect(first.map(\.id) == [payout.id])
@@ -138,15 +137,7 @@ struct PayoutStoreTests {
         let store = front.store
         let merchant = GatewayConfiguration.DemoMerchant().accountID
         let now = Clock.nowMillis()
-        func payout(_ reference: String) -> PayoutRecord {
-            PayoutRecord(
-                id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: reference, status: "created", resolution: "ok",
-                service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
-                description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
-                callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
-                pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
-                nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
-        }
+        func payout(_ reference: String) -> PayoutRecord { Self.createdPayout(reference, merchant: merchant, now: now) }
         func key(_ name: String) -> IdempotencyRecord {
             IdempotencyRecord(merchantId: merchant, key: name, requestHash: "h-" + name, statusCode: 0, body: "", createdMs: now)
         }
@@ -181,13 +172,7 @@ struct PayoutStoreTests {
         let store = front.store
         let merchant = GatewayConfiguration.DemoMerchant().accountID
         let now = Clock.nowMillis()
-        let payout = PayoutRecord(
-            id: Identifier.make("cpoi_"), merchantId: merchant, referenceId: "events", status: "created", resolution: "ok",
-            service: "card", method: "payment_card", currency: "USD", amountMinor: 100, feeMinor: 0, testMode: true,
-            description: nil, fieldsMasked: "{}", fieldsSealed: nil, metadata: nil, customer: nil, customerId: nil,
-            callbackUrl: nil, autoProcess: true, processRequested: true, providerId: nil, decision: nil, redirectUrl: nil,
-            pendingReason: nil, processedAt: nil, processedAmountMinor: nil, createdMs: now, updatedMs: now,
-            nextActionAt: now, leaseOwner: nil, leaseUntil: nil)
+        let payout = Self.createdPayout("events", merchant: merchant, now: now)
         _ = try await store.createPayout(payout, event: PayoutEventRecord(payoutId: payout.id, atMs: now, kind: "created", detail: "{}"))
         var claimed = try #require(try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 1).first)
         // 3 events, then 230 (three statements: 100, 100 and 30), with details that tell them apart.
