@@ -135,4 +135,135 @@ struct ProviderTextMaskingTests {
             #expect(!"\(outcome.fromProvider(base: base))".contains("5123817234060000"))
         }
     }
+
+}
+
+@Suite("Invoice documents written straight to bytes")
+struct InvoiceDocumentTests {
+    /// A payout with every optional column set (texts that need escaping included), and one with none.
+    static func documentPayouts() -> [PayoutRecord] {
+        let bare = PayoutStoreTests.createdPayout("bare", merchant: "m", now: 1_700_000_000_123, amountMinor: 1_050)
+        var full = bare
+        (full.referenceId, full.currency, full.amountMinor, full.feeMinor) = ("ref \"quoted\" \\ é", "JPY", 1_234_567, 25)
+        (full.description, full.metadata, full.customerId) = ("line\nbreak\t\u{01}", #"{"order":{"n":[1,"a",null]}}"#, "cust-1")
+        (full.fieldsMasked, full.callbackUrl, full.providerId) = (#"{"card_number":"512381******0000"}"#, "https://m.test/cb?a=1&b=/", "sandbox-jsonapi")
+        full.decision = RouteDecision(routeID: "r1", strategy: "priority", candidates: ["a", "b"], skipped: ["c": "limit"], failover: true).jsonText
+        (full.redirectUrl, full.pendingReason, full.processedAt, full.processedAmountMinor) = ("https://p.test/form/1", "needs review", 1_700_000_100, 1_234_000)
+        (full.status, full.resolution, full.processRequested, full.testMode) = ("process_failed", "declined", true, false)
+        return [bare, full]
+    }
+
+    static func documentAttempts(_ payout: PayoutRecord) -> [AttemptRecord] {
+        let attempt = AttemptRecord(
+            id: "catt_1", payoutId: payout.id, providerId: "payelata", number: 1, reference: payout.id, state: "held",
+            providerPayoutId: "pp-\"1\"", providerStatus: "process_pending", serialNumber: "s-1", outcome: "pending",
+            resolution: "r", confirmSent: true, lookupMisses: 2, sends: 3, detail: "x", createdMs: 1, updatedMs: 2)
+        var second = attempt
+        (second.id, second.number, second.reference, second.providerPayoutId, second.providerStatus, second.resolution) =
+            ("catt_2", 2, payout.id + "-2", nil, nil, nil)
+        return [attempt, second]
+    }
+
+    static let documentWebhooks = [
+        WebhookRecord(id: 7, payoutId: "p", merchantId: "m", url: "https://m.test/cb", body: "{}", payoutStatus: "processed",
+                      state: "delivered", attempts: 2, nextAttemptAt: 0, lastCode: 200, lastError: nil, createdMs: 5_000, updatedMs: 9_999),
+        WebhookRecord(id: 8, payoutId: "p", merchantId: "m", url: "https://m.test/cb", body: "{}", payoutStatus: "process_failed",
+                      state: "pending", attempts: 1, nextAttemptAt: 0, lastCode: nil, lastError: "timed out", createdMs: 6_000, updatedMs: 6_000),
+    ]
+
+    @Test("invoice documents are written with sorted keys: parsing one and writing the tree again gives the same bytes")
+    func invoiceDocumentsAreCanonical() throws {
+        for payout in Self.documentPayouts() {
+            let attempts = Self.documentAttempts(payout)
+            let documents = [
+                InvoiceDocument.single(payout, attempts: attempts, webhooks: Self.documentWebhooks),
+                InvoiceDocument.single(payout, attempts: [], webhooks: []),
+                InvoiceDocument.publicShape(payout, method: "payment_card"),
+                InvoiceRoutes.listDocument([payout, payout], attempts: [payout.id: attempts], size: 20, before: "a", after: nil,
+                                           prev: "", next: "/api/payout-invoices?page[size]=20&page[before]=a"),
+                InvoiceRoutes.listDocument([], attempts: [:], size: 5, before: nil, after: nil, prev: "", next: ""),
+            ]
+            for document in documents {
+                let text = String(decoding: document, as: UTF8.self)
+                #expect(try JSONValue.parse(document).jsonString() == text)
+            }
+        }
+    }
+
+    @Test("an invoice document carries every stored column: amounts by the currency's exponent, stored JSON as stored")
+    func invoiceDocumentValues() throws {
+        let payouts = Self.documentPayouts()
+        let (bare, full) = (payouts[0], payouts[1])
+        let document = try JSONValue.parse(InvoiceDocument.single(full, attempts: Self.documentAttempts(full), webhooks: Self.documentWebhooks))
+        let resource = try #require(document["data"])
+        #expect(resource["id"] == .string(full.id))
+        #expect(resource["type"] == "payout-invoices")
+        #expect(resource["links"]?["self"] == .string("/api/payout-invoices/\(full.id)"))
+        #expect(resource["relationships"]?["customer"]?["data"] == ["type": "customers", "id": "cust-1"])
+        #expect(resource["relationships"]?["payout-method"]?["data"] == ["type": "payout-methods", "id": .string(full.method)])
+        #expect(resource["relationships"]?["payout-service"]?["data"] == ["type": "payout-services", "id": "card"])
+        let attributes = try #require(resource["attributes"])
+        // JPY has no minor unit: 1,234,567 minor units are 1234567 yen.
+        for key in ["amount", "payout_amount", "service_amount", "service_payout_amount"] {
+            #expect(attributes[key] == .number(1_234_567), "\(key)")
+        }
+        #expect(attributes["fee"] == .number(25))
+        #expect(attributes["writeoff"] == .number(1_234_592))
+        #expect(attributes["processed"] == .number(1_700_000_100))
+        #expect(attributes["processed_amount"] == .number(1_234_000))
+        #expect(attributes["processed_fee"] == .number(25))
+        #expect(attributes["processed_writeoff"] == .number(1_234_025))
+        #expect(attributes["reference_id"] == .string(full.referenceId))
+        #expect(attributes["description"] == .string("line\nbreak\t\u{01}"))
+        #expect(attributes["metadata"] == ["order": ["n": [1, "a", nil]]])
+        #expect(attributes["fields"] == ["card_number": "512381******0000"])
+        #expect(attributes["callback_url"] == "https://m.test/cb?a=1&b=/")
+        #expect(attributes["serial_number"] == .string(String(full.id.dropFirst(5))))
+        #expect(attributes["status"] == "process_failed")
+        #expect(attributes["resolution"] == "declined")
+        #expect(attributes["test_mode"] == false)
+        #expect(attributes["created"] == .number(1_700_000_000))
+        #expect(attributes["exchange_rate"] == 1)
+        #expect(attributes["source"] == "merchant_api")
+        #expect(attributes["callback_logs"]?.arrayValue?.count == 2)
+        #expect(attributes["callback_logs"]?.arrayValue?[1] == [
+            "id": 8, "url": "https://m.test/cb", "payout_status": "process_failed", "state": "pending", "attempts": 1,
+            "response_code": nil, "error": "timed out", "created": 6, "updated": 6,
+        ])
+        let gateway = try #require(attributes["gateway"])
+        #expect(gateway["provider_id"] == "sandbox-jsonapi")
+        #expect(gateway["redirect_url"] == "https://p.test/form/1")
+        #expect(gateway["pending_reason"] == "needs review")
+        #expect(gateway["process_requested"] == true)
+        #expect(gateway["updated_ms"] == .number(1_700_000_000_123))
+        #expect(gateway["decision"] == ["route_id": "r1", "strategy": "priority", "candidates": ["a", "b"], "skipped": ["c": "limit"], "failover": true])
+        #expect(gateway["attempts"]?.arrayValue?[0] == [
+            "number": 1, "provider_id": "payelata", "reference": .string(full.id), "state": "held", "provider_payout_id": "pp-\"1\"",
+            "provider_status": "process_pending", "resolution": "r", "sends": 3,
+        ])
+        #expect(gateway["attempts"]?.arrayValue?[1]["provider_payout_id"] == .null)
+
+        // Nothing optional set: nulls, empty objects, no decision, no callback_logs when webhooks are not asked for.
+        var listed = JSONWriter()
+        InvoiceDocument.resource(bare, attempts: [], webhooks: nil, into: &listed)
+        let plain = try JSONValue.parse(listed.bytes)
+        #expect(plain["attributes"]?["amount"] == .number(Decimal(string: "10.5")!))
+        #expect(plain["attributes"]?["processed"] == .null)
+        #expect(plain["attributes"]?["processed_amount"] == .null)
+        #expect(plain["attributes"]?["processed_fee"] == 0)
+        #expect(plain["attributes"]?["processed_writeoff"] == .null)
+        #expect(plain["attributes"]?["metadata"] == .object([:]))
+        #expect(plain["attributes"]?["description"] == .null)
+        #expect(plain["attributes"]?["callback_logs"] == nil as JSONValue?)
+        #expect(plain["attributes"]?["gateway"]?["decision"] == nil as JSONValue?)
+        #expect(plain["relationships"]?["customer"]?["data"] == .null)
+
+        // A damaged stored column is left out, never spliced into the answer.
+        var damaged = bare
+        (damaged.fieldsMasked, damaged.metadata, damaged.decision) = (#"{"card_number":"5123"#, "", #"{"route_id""#)
+        let repaired = try JSONValue.parse(InvoiceDocument.single(damaged, attempts: [], webhooks: []))
+        #expect(repaired["data"]?["attributes"]?["fields"] == .object([:]))
+        #expect(repaired["data"]?["attributes"]?["metadata"] == .object([:]))
+        #expect(repaired["data"]?["attributes"]?["gateway"]?["decision"] == nil as JSONValue?)
+    }
 }

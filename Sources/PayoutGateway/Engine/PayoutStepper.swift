@@ -244,7 +244,7 @@ struct PayoutStepper: Sendable {
         var webhookBody: String?
         if lifecycle.statusChanged, payout.callbackUrl != nil {
             let logs = try await store.webhooks(payoutId: payout.id)
-            webhookBody = InvoiceDocument.single(payout, attempts: lifecycle.attempts, webhooks: logs).jsonString()
+            webhookBody = String(decoding: InvoiceDocument.single(payout, attempts: lifecycle.attempts, webhooks: logs), as: UTF8.self)
         }
         for alert in lifecycle.alerts {
             logger.error("payout needs attention", metadata: [

@@ -51,8 +51,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         "errors": [["status": "internal_error", "code": "500", "title": "internal_error", "detail": "Internal server error."]],
     ])
 
-    public static func conflict(_ document: JSONValue, detail: String) -> APIError {
-        var body = document.objectValue ?? [:]
+    /// 409 with the existing invoice's document (`{"data": …}`) and the error beside it.
+    public static func conflict(_ document: [UInt8], detail: String) -> APIError {
+        var body = (try? JSONValue.parse(document))?.objectValue ?? [:]
         body["errors"] = [["status": "Conflict", "code": "409", "detail": .string(detail)]]
         return APIError(status: .conflict, body: .object(body))
     }
@@ -74,6 +75,11 @@ extension Response {
             status: status,
             headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: value.jsonBytes())))
+    }
+
+    /// A JSON answer with `application/json` from text already written (``JSONWriter``, a stored answer).
+    public static func json(bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 

@@ -100,7 +100,7 @@ struct FrontDependencies: Sendable {
         return (value, data)
     }
 
-    func document(_ payout: PayoutRecord) async throws -> JSONValue {
+    func document(_ payout: PayoutRecord) async throws -> [UInt8] {
         let (attempts, webhooks) = try await store.history(payoutId: payout.id)
         return InvoiceDocument.single(payout, attempts: attempts, webhooks: webhooks)
     }

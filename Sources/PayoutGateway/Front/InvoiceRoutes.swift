@@ -14,7 +14,7 @@ struct InvoiceRoutes: Sendable {
         router.get("/api/payout-invoices/:id") { request, context in
             let merchant = try await front.authenticate(request)
             let payout = try await find(context.parameters.get("id") ?? "", merchant: merchant)
-            return Response.json(try await front.document(payout))
+            return Response.json(bytes: try await front.document(payout))
         }
         router.post("/api/payout-invoices/:id/process") { request, context in
             let merchant = try await front.authenticate(request)
@@ -28,7 +28,7 @@ struct InvoiceRoutes: Sendable {
                 throw APIError.notFound
             }
             if !found.processRequested, payout.processRequested { front.backlog.created() }
-            return Response.json(try await front.document(payout))
+            return Response.json(bytes: try await front.document(payout))
         }
     }
 
@@ -111,7 +111,7 @@ struct InvoiceRoutes: Sendable {
             // The answer from what was just written: a new payout has no attempts and no webhooks yet.
             let document = InvoiceDocument.single(stored, attempts: [], webhooks: [])
             try await remember(key: idempotencyKey, hash: requestHash, merchant: merchant, status: 201, document: document)
-            return Response.json(document, status: .created)
+            return Response.json(bytes: document, status: .created)
         case .duplicate(let existing):
             return try await conflict(existing, key: idempotencyKey, hash: requestHash, merchant: merchant)
         case .keyTaken(let stored):
@@ -131,10 +131,10 @@ struct InvoiceRoutes: Sendable {
             guard let payout = try await front.store.payout(id: stored.body), payout.merchantId == merchant.id else {
                 throw APIError.http(.conflict, detail: "A request with this Idempotency-Key is in progress; repeat it in a moment.")
             }
-            response = Response.json(try await front.document(payout), status: .created)
+            response = Response.json(bytes: try await front.document(payout), status: .created)
         } else {
-            let document = (try? JSONCoding.decode(JSONValue.self, from: stored.body)) ?? .object([:])
-            response = Response.json(document, status: HTTPResponse.Status(code: Int(stored.statusCode)))
+            // Stored by `remember` as the answer's own text.
+            response = Response.json(bytes: stored.body.utf8, status: HTTPResponse.Status(code: Int(stored.statusCode)))
         }
         response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
         return response
@@ -143,15 +143,42 @@ struct InvoiceRoutes: Sendable {
     /// The dialect's 409: the previously created invoice in the body, so the merchant continues with it.
     func conflict(_ existing: PayoutRecord, key: String?, hash: String, merchant: MerchantRecord) async throws -> Response {
         let error = APIError.conflict(try await front.document(existing), detail: "An invoice with this reference_id already exists.")
-        try await remember(key: key, hash: hash, merchant: merchant, status: 409, document: error.body)
+        try await remember(key: key, hash: hash, merchant: merchant, status: 409, document: error.body.jsonBytes())
         throw error
     }
 
-    func remember(key: String?, hash: String, merchant: MerchantRecord, status: Int, document: JSONValue) async throws {
+    func remember(key: String?, hash: String, merchant: MerchantRecord, status: Int, document: [UInt8]) async throws {
         guard let key else { return }
         try await front.store.saveIdempotency(IdempotencyRecord(
             merchantId: merchant.id, key: key, requestHash: hash, statusCode: Int64(status),
-            body: document.jsonString(), createdMs: Clock.nowMillis()))
+            body: String(decoding: document, as: UTF8.self), createdMs: Clock.nowMillis()))
+    }
+
+    /// The dialect's list document: `meta` (count, size, cursors), `links` (prev, next) and the invoices.
+    static func listDocument(_ page: [PayoutRecord], attempts: [String: [AttemptRecord]], size: Int, before: String?,
+                             after: String?, prev: String, next: String) -> [UInt8] {
+        var json = JSONWriter(capacity: 2_048 * max(page.count, 1))
+        json.object { json in
+            json.key("data")
+            json.array { json in
+                for payout in page {
+                    InvoiceDocument.resource(payout, attempts: attempts[payout.id] ?? [], webhooks: nil, into: &json)
+                }
+            }
+            json.key("links")
+            json.object { json in
+                json.key("next"); json.string(next)
+                json.key("prev"); json.string(prev)
+            }
+            json.key("meta")
+            json.object { json in
+                json.key("after"); json.string(after)
+                json.key("before"); json.string(before)
+                json.key("count"); json.integer(Int64(page.count))
+                json.key("size"); json.integer(Int64(size))
+            }
+        }
+        return json.bytes
     }
 
     static func maskedCustomer(_ customer: JSONValue) -> JSONValue {
@@ -168,12 +195,9 @@ struct InvoiceRoutes: Sendable {
             guard let payout = try await front.store.payout(merchantId: merchant.id, referenceId: reference) else {
                 throw APIError.notFound
             }
-            let resource = InvoiceDocument.resource(payout, attempts: try await front.store.attempts(payoutId: payout.id), webhooks: nil)
-            return Response.json([
-                "meta": ["count": 1, "size": 1, "before": .string(payout.id), "after": .string(payout.id)],
-                "links": ["prev": "", "next": ""],
-                "data": [resource],
-            ])
+            let attempts = try await front.store.attempts(payoutId: payout.id)
+            return Response.json(bytes: Self.listDocument(
+                [payout], attempts: [payout.id: attempts], size: 1, before: payout.id, after: payout.id, prev: "", next: ""))
         }
         let sizeText = request.query("page[size]") ?? "20"
         guard let size = Int(sizeText), (1...100).contains(size) else {
@@ -195,18 +219,10 @@ struct InvoiceRoutes: Sendable {
             if page.count > size { page.removeLast(); hasOlder = true }
             hasNewer = before != nil && !page.isEmpty
         }
-        let data = page.map { InvoiceDocument.resource($0, attempts: [], webhooks: nil) }
         let newestID = page.first?.id
         let oldestID = page.last?.id
         let next = hasOlder && oldestID != nil ? "/api/payout-invoices?page[size]=\(size)&page[before]=\(oldestID!)" : ""
         let prev = hasNewer && newestID != nil ? "/api/payout-invoices?page[size]=\(size)&page[after]=\(newestID!)" : ""
-        return Response.json([
-            "meta": [
-                "count": .number(Decimal(page.count)), "size": .number(Decimal(size)),
-                "before": oldestID.map(JSONValue.string) ?? .null, "after": newestID.map(JSONValue.string) ?? .null,
-            ],
-            "links": ["prev": .string(prev), "next": .string(next)],
-            "data": .array(data),
-        ])
+        return Response.json(bytes: Self.listDocument(page, attempts: [:], size: size, before: oldestID, after: newestID, prev: prev, next: next))
     }
 }

@@ -15,14 +15,14 @@ struct PublicInvoiceRoutes: Sendable {
             guard id.count <= 64, let payout = try await front.store.payout(id: id),
                   merchant == nil || payout.merchantId == merchant?.id
             else { throw APIError.notFound }
-            return Response.json(InvoiceDocument.publicShape(payout, method: payout.method))
+            return Response.json(bytes: InvoiceDocument.publicShape(payout, method: payout.method))
         }
         router.get("/public-api/payout-invoices") { request, _ in
             guard let merchant = try await merchant(request) else { throw APIError.unauthorized }
             guard let reference = request.query("filter[reference_id]"),
                   let payout = try await front.store.payout(merchantId: merchant.id, referenceId: reference)
             else { throw APIError.notFound }
-            return Response.json(InvoiceDocument.publicShape(payout, method: payout.method))
+            return Response.json(bytes: InvoiceDocument.publicShape(payout, method: payout.method))
         }
     }
 
