@@ -261,3 +261,22 @@ struct PayoutStoreTests {
         #expect(throws: DatabaseLocation.Unsupported.self) { try PostgresLocation.parse("postgres://u@h/db?connect_timeout=0", environment: [:]) }
     }
 }
+
+@Suite("Payout identifiers")
+struct IdentifierTests {
+    @Test("payout ids keep the dialect's shape, sort by creation time, and stay unique within a millisecond")
+    func timeOrdered() {
+        let shape = /cpoi_[0-9A-Za-z]{16}/
+        var previous = ""
+        for millis: Int64 in [0, 1, 61, 62, 1_700_000_000_000, 1_700_000_000_001, 1_700_000_086_400, 3_521_614_606_207] {
+            let id = Identifier.timeOrdered("cpoi_", nowMillis: millis)
+            #expect(id.wholeMatch(of: shape) != nil, "\(id)")
+            #expect(id.utf8.lexicographicallyPrecedes(previous.utf8) == false, "\(id) after \(previous)")
+            #expect(previous.isEmpty || id.prefix(12) != previous.prefix(12))
+            previous = id
+        }
+        let sameMillisecond = Set((0..<10_000).map { _ in Identifier.timeOrdered("cpoi_", nowMillis: 1_700_000_000_000) })
+        #expect(sameMillisecond.count == 10_000)
+        #expect(Set(sameMillisecond.map { $0.prefix(12) }).count == 1)
+    }
+}

@@ -227,8 +227,10 @@ public struct PayoutLifecycle: Sendable {
         }
         let number = Int64(attempts.count + 1)
         let now = context.nowMillis
+        // The id follows the payout's (time-ordered, see `Identifier.timeOrdered`) and the number: the same on a
+        // recomputed step, and new attempts land together in the store's index.
         let attempt = AttemptRecord(
-            id: Identifier.derived("att_", from: payout.id + "/" + String(number)), payoutId: payout.id, providerId: providerID,
+            id: "att_" + payout.id + "_" + String(number), payoutId: payout.id, providerId: providerID,
             number: number, reference: payout.id, state: AttemptPhase.creating.rawValue, providerPayoutId: nil,
             providerStatus: nil, serialNumber: nil, outcome: nil, resolution: nil, confirmSent: false, lookupMisses: 0,
             sends: 1, detail: nil, createdMs: now, updatedMs: now, unclearSends: 1)

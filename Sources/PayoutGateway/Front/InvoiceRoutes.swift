@@ -58,7 +58,7 @@ struct InvoiceRoutes: Sendable {
         let table = front.runtime.snapshot.table
         let input = try CreateInvoiceRequest.validate(body, table: table, defaultTestMode: front.defaultTestMode, webhooks: front.webhooks)
 
-        let payoutID = Identifier.make("cpoi_")
+        let payoutID = Identifier.timeOrdered("cpoi_", nowMillis: Clock.nowMillis())
         LogContext.set("payout.id", payoutID)
         let decision: RouteDecision
         do {

@@ -29,6 +29,22 @@ public enum Identifier {
         prefix + random(length: length)
     }
 
+    /// Digits and letters in byte order, so that text in them sorts as the numbers do.
+    static let orderedAlphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// `prefix` and 16 characters: the creation time in milliseconds as 7 ordered base-62 digits (until the year
+    /// 2081), then 9 random ones (53 bits). Ids made later sort after earlier ones, so a store's indexes on them take
+    /// new rows at their right edge instead of on a random page each (fewer pages written per commit, a hotter cache).
+    public static func timeOrdered(_ prefix: String, nowMillis: Int64) -> String {
+        var digits = [UInt8](repeating: orderedAlphabet[0], count: 7)
+        var value = UInt64(max(nowMillis, 0))
+        for index in stride(from: 6, through: 0, by: -1) {
+            digits[index] = orderedAlphabet[Int(value % 62)]
+            value /= 62
+        }
+        return prefix + String(decoding: digits, as: UTF8.self) + random(length: 9)
+    }
+
     /// A deterministic 16-alphanumeric id derived from a stable name (for catalogue entries).
     public static func derived(_ prefix: String, from name: String) -> String {
         let digest = SHA256.hash(data: Data(name.utf8))
