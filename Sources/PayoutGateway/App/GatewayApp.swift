@@ -120,7 +120,7 @@ private func assemble(
         engineSettings.webhookRequireHTTPS = false
         if engineSettings.webhookAllowedHosts == nil { engineSettings.webhookAllowedHosts = ["127.0.0.1", "localhost", "::1"] }
     }
-    let client = ProviderHTTP.makeClient()
+    let client = ProviderHTTP.makeClient(connectionsPerHost: engineSettings.providerConcurrency)
     let http = ProviderHTTP(client: client)
     let port = sandboxPort
     let runtime = GatewayRuntime(GatewayRuntime.makeSnapshot(

@@ -23,11 +23,13 @@ public struct ProviderHTTP: Sendable {
         self.client = client
     }
 
-    public static func makeClient(dnsOverride: [String: String] = [:]) -> HTTPClient {
+    /// - Parameter connectionsPerHost: connections kept to one host (the engine's steps at once for one provider,
+    ///   so that its calls do not queue for a connection).
+    public static func makeClient(dnsOverride: [String: String] = [:], connectionsPerHost: Int = 8) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.dnsOverride = dnsOverride
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connectionsPerHost))
         configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
