@@ -123,8 +123,26 @@ struct PayoutStoreTests {
         let first = try await store.claimDuePayouts(owner: "a", nowMs: now + 1, leaseMs: 10_000, limit: 10)
         #expect(first.map(\.id) == [payout.id])
         #expect(try await store.claimDuePayouts(owner: "b", nowMs: now + 2, leaseMs: 10_000, limit: 10).isEmpty)
-        #expect(try await store.commit(PayoutStepCommit(payout: first[0]), owner: "b") == false)
-        #expect(try await store.commit(PayoutStepCommit(payout: first[0]), owner: "a") == true)
+        // A step carries an attempt, events and (a status change with a callback URL) a webhook: under a lease it
+        // does not hold, none of them is written; under its own, all are.
+        var stepped = first[0]
+        (stepped.status, stepped.callbackUrl, stepped.updatedMs) = ("processing", "https://merchant.test/cb", now + 5)
+        let attempt = AttemptRecord(
+            id: "att_" + payout.id + "_1", payoutId: payout.id, providerId: "payelata", number: 1, reference: payout.id,
+            state: "creating", providerPayoutId: nil, providerStatus: nil, serialNumber: nil, outcome: nil, resolution: nil,
+            confirmSent: false, lookupMisses: 0, sends: 1, detail: nil, createdMs: now, updatedMs: now, unclearSends: 1)
+        let events = ["attempt_started", "status_changed"].map { PayoutEventRecord(payoutId: payout.id, atMs: now + 5, kind: $0, detail: "{}") }
+        let step = PayoutStepCommit(payout: stepped, attempts: [attempt], events: events, webhookBody: #"{"data":{}}"#)
+        #expect(try await store.commit(step, owner: "b") == false)
+        #expect(try await store.attempts(payoutId: payout.id).isEmpty)
+        #expect(try await store.events(payoutId: payout.id).map(\.kind) == ["created"])
+        #expect(try await store.webhooks(payoutId: payout.id).isEmpty)
+        #expect(try await store.payout(id: payout.id)?.status == "created")
+        #expect(try await store.commit(step, owner: "a") == true)
+        #expect(try await store.attempts(payoutId: payout.id) == [attempt])
+        #expect(try await store.events(payoutId: payout.id).map(\.kind) == ["created", "attempt_started", "status_changed"])
+        #expect(try await store.webhooks(payoutId: payout.id).map(\.payoutStatus) == ["processing"])
+        #expect(try await store.payout(id: payout.id)?.status == "processing")
         // After the lease expires another worker may take it over (crash recovery).
         let later = try await store.claimDuePayouts(owner: "b", nowMs: now + 20_000, leaseMs: 10_000, limit: 10)
         #expect(later.map(\.id) == [payout.id])

@@ -304,47 +304,82 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func commit(_ step: PayoutStepCommit, owner: String) async throws -> Bool {
+        let update = Self.stepUpdateSQL(step, owner: owner)
+        if backend.kind == .postgres {
+            // One statement in autocommit instead of BEGIN, four or five statements and COMMIT: the fenced UPDATE
+            // feeds every INSERT (`FROM written`), so a step that lost its lease writes nothing at all, and the parts
+            // commit or fail together. The events are one INSERT whose rows are sorted by their order in the step
+            // (their ids follow it).
+            var query: SQLQueryString = "WITH written AS (" + update + ")"
+            for (index, attempt) in step.attempts.enumerated() {
+                query = query + ", \(unsafeRaw: "attempt\(index)") AS (" + Self.attemptUpsertSQL(attempt, fromWritten: true) + ")"
+            }
+            if !step.events.isEmpty {
+                query = query + ", events AS (INSERT INTO payout_events (payout_id, at_ms, kind, detail) SELECT written.id, v.at_ms, v.kind, v.detail FROM written CROSS JOIN (VALUES "
+                for (index, event) in step.events.enumerated() {
+                    query = query + (index > 0 ? ", " : "") + "(\(literal: index), \(bind: event.atMs), \(bind: event.kind), \(bind: event.detail))"
+                }
+                query = query + ") AS v(ord, at_ms, kind, detail) ORDER BY v.ord)"
+            }
+            if let webhook = Self.webhookInsertSQL(step, fromWritten: true) { query = query + ", webhook AS (" + webhook + ")" }
+            query = query + " SELECT COUNT(*) AS n FROM written"
+            let statement = query
+            return try await backend.statement { db in
+                try await db.raw(statement).first(decodingColumn: "n", as: Int.self) == 1
+            }
+        }
+        return try await backend.transaction { db in
+            guard try await db.raw(update).first() != nil else { return false }
+            for attempt in step.attempts { try await db.raw(Self.attemptUpsertSQL(attempt, fromWritten: false)).run() }
+            try await Self.insert(step.events, on: db)
+            if let webhook = Self.webhookInsertSQL(step, fromWritten: false) { try await db.raw(webhook).run() }
+            return true
+        }
+    }
+
+    /// The step's fenced UPDATE of the payout, `RETURNING id` (no row: the lease was lost).
+    ///
+    /// Fenced: only the holder of this very lease (owner and token) writes, and only the engine's columns. A callback
+    /// or a merchant's /process that nudged the payout while this step ran must not be lost to the step's schedule.
+    /// Only the step's last commit (the one that releases the lease) takes the nudge: an intent committed mid-step
+    /// must leave it for the end, or the step's stale view would bury it. The nudge is taken in the same statement
+    /// (SET expressions read the row as it was): due at the nudge if that is sooner than the step's own schedule, and
+    /// nudge_ms cleared then.
+    static func stepUpdateSQL(_ step: PayoutStepCommit, owner: String) -> SQLQueryString {
         let payout = step.payout
         let release = !step.keepLease
         let eraseSealed = PayoutStatus.isFinal(payout.status) && payout.nextActionAt == nil
         let requireNoProcess = step.requireNoProcessRequest
-        return try await backend.transaction { db in
-            // Fenced: only the holder of this very lease (owner and token) writes, and only the engine's columns.
-            // A callback or a merchant's /process that nudged the payout while this step ran must not be lost to the
-            // step's schedule. Only the step's last commit (the one that releases the lease) takes the nudge: an
-            // intent committed mid-step must leave it for the end, or the step's stale view would bury it. The nudge
-            // is taken in the same statement (SET expressions read the row as it was): due at the nudge if that is
-            // sooner than the step's own schedule, and nudge_ms cleared then.
-            let next = payout.nextActionAt
-            let written = try await db.raw("""
-                UPDATE payouts SET status = \(bind: payout.status), resolution = \(bind: payout.resolution),
-                provider_id = \(bind: payout.providerId), queue_key = \(bind: payout.queueKey), redirect_url = \(bind: payout.redirectUrl),
-                pending_reason = \(bind: payout.pendingReason), processed_at = \(bind: payout.processedAt),
-                processed_amount_minor = \(bind: payout.processedAmountMinor), updated_ms = \(bind: payout.updatedMs),
-                next_action_at = CASE WHEN \(bind: release) AND nudge_ms IS NOT NULL
-                    AND (\(bind: next == nil) OR \(bind: next ?? 0) > nudge_ms) THEN nudge_ms ELSE \(bind: next) END,
-                nudge_ms = CASE WHEN \(bind: release) AND nudge_ms IS NOT NULL
-                    AND (\(bind: next == nil) OR \(bind: next ?? 0) > nudge_ms) THEN NULL ELSE nudge_ms END,
-                fields_sealed = CASE WHEN \(bind: eraseSealed) THEN NULL ELSE fields_sealed END,
-                lease_owner = CASE WHEN \(bind: release) THEN NULL ELSE lease_owner END,
-                lease_until = CASE WHEN \(bind: release) THEN NULL ELSE lease_until END
-                WHERE id = \(bind: payout.id) AND lease_owner = \(bind: owner) AND lease_token = \(bind: payout.leaseToken)
-                AND (\(bind: !requireNoProcess) OR process_requested = \(bind: false))
-                RETURNING id
-                """).first()
-            guard written != nil else { return false }
-            for attempt in step.attempts { try await Self.upsert(attempt, on: db) }
-            try await Self.insert(step.events, on: db)
-            if let body = step.webhookBody, let url = step.payout.callbackUrl {
-                let now = step.payout.updatedMs
-                try await db.raw("""
-                    INSERT INTO webhooks (payout_id, merchant_id, url, body, payout_status, state, attempts, next_attempt_at, created_ms, updated_ms)
-                    VALUES (\(bind: step.payout.id), \(bind: step.payout.merchantId), \(bind: url), \(bind: body), \(bind: step.payout.status),
-                            'pending', 0, \(bind: now), \(bind: now), \(bind: now))
-                    """).run()
-            }
-            return true
-        }
+        let next = payout.nextActionAt
+        return """
+            UPDATE payouts SET status = \(bind: payout.status), resolution = \(bind: payout.resolution),
+            provider_id = \(bind: payout.providerId), queue_key = \(bind: payout.queueKey), redirect_url = \(bind: payout.redirectUrl),
+            pending_reason = \(bind: payout.pendingReason), processed_at = \(bind: payout.processedAt),
+            processed_amount_minor = \(bind: payout.processedAmountMinor), updated_ms = \(bind: payout.updatedMs),
+            next_action_at = CASE WHEN \(bind: release) AND nudge_ms IS NOT NULL
+                AND (\(bind: next == nil) OR \(bind: next ?? 0) > nudge_ms) THEN nudge_ms ELSE \(bind: next) END,
+            nudge_ms = CASE WHEN \(bind: release) AND nudge_ms IS NOT NULL
+                AND (\(bind: next == nil) OR \(bind: next ?? 0) > nudge_ms) THEN NULL ELSE nudge_ms END,
+            fields_sealed = CASE WHEN \(bind: eraseSealed) THEN NULL ELSE fields_sealed END,
+            lease_owner = CASE WHEN \(bind: release) THEN NULL ELSE lease_owner END,
+            lease_until = CASE WHEN \(bind: release) THEN NULL ELSE lease_until END
+            WHERE id = \(bind: payout.id) AND lease_owner = \(bind: owner) AND lease_token = \(bind: payout.leaseToken)
+            AND (\(bind: !requireNoProcess) OR process_requested = \(bind: false))
+            RETURNING id
+            """
+    }
+
+    /// The merchant webhook a status change queues (nil when none: no change, or no callback URL). `fromWritten`:
+    /// inserted only if the `written` CTE wrote the payout.
+    static func webhookInsertSQL(_ step: PayoutStepCommit, fromWritten: Bool) -> SQLQueryString? {
+        guard let body = step.webhookBody, let url = step.payout.callbackUrl else { return nil }
+        let payout = step.payout
+        let now = payout.updatedMs
+        let values: SQLQueryString = """
+            \(bind: payout.id), \(bind: payout.merchantId), \(bind: url), \(bind: body), \(bind: payout.status), 'pending', 0, \(bind: now), \(bind: now), \(bind: now)
+            """
+        return "INSERT INTO webhooks (payout_id, merchant_id, url, body, payout_status, state, attempts, next_attempt_at, created_ms, updated_ms) "
+            + (fromWritten ? "SELECT " + values + " FROM written" : "VALUES (" + values + ")")
     }
 
     public func nudge(payoutId: String, atMs: Int64) async throws {
@@ -562,18 +597,31 @@ public struct SQLPayoutStore: PayoutStore {
         }
     }
 
-    /// Inserts a new attempt or rewrites a known one (by id) in one statement.
-    static func upsert(_ attempt: AttemptRecord, on db: any SQLDatabase) async throws {
-        try await db.raw("""
-            INSERT INTO attempts (id, payout_id, provider_id, number, reference, state, provider_payout_id, provider_status,
-            serial_number, outcome, resolution, confirm_sent, lookup_misses, sends, detail, created_ms, updated_ms,
-            unclear_sends, duplicate_seen, confirm_sends, lookup_failures, absent_since_ms)
-            VALUES (\(bind: attempt.id), \(bind: attempt.payoutId), \(bind: attempt.providerId), \(bind: attempt.number),
+    /// Inserts a new attempt or rewrites a known one (by id) in one statement. `fromWritten`: only if the `written`
+    /// CTE wrote the payout; the values then carry their types (a NULL bind in a SELECT list would be read as text).
+    static func attemptUpsertSQL(_ attempt: AttemptRecord, fromWritten: Bool) -> SQLQueryString {
+        let values: SQLQueryString = fromWritten ? """
+            \(bind: attempt.id)::TEXT, \(bind: attempt.payoutId)::TEXT, \(bind: attempt.providerId)::TEXT, \(bind: attempt.number)::BIGINT,
+            \(bind: attempt.reference)::TEXT, \(bind: attempt.state)::TEXT, \(bind: attempt.providerPayoutId)::TEXT,
+            \(bind: attempt.providerStatus)::TEXT, \(bind: attempt.serialNumber)::TEXT, \(bind: attempt.outcome)::TEXT,
+            \(bind: attempt.resolution)::TEXT, \(bind: attempt.confirmSent)::BOOLEAN, \(bind: attempt.lookupMisses)::BIGINT,
+            \(bind: attempt.sends)::BIGINT, \(bind: attempt.detail)::TEXT, \(bind: attempt.createdMs)::BIGINT,
+            \(bind: attempt.updatedMs)::BIGINT, \(bind: attempt.unclearSends)::BIGINT, \(bind: attempt.duplicateSeen)::BOOLEAN,
+            \(bind: attempt.confirmSends)::BIGINT, \(bind: attempt.lookupFailures)::BIGINT, \(bind: attempt.absentSinceMs)::BIGINT
+            """ : """
+            \(bind: attempt.id), \(bind: attempt.payoutId), \(bind: attempt.providerId), \(bind: attempt.number),
             \(bind: attempt.reference), \(bind: attempt.state), \(bind: attempt.providerPayoutId), \(bind: attempt.providerStatus),
             \(bind: attempt.serialNumber), \(bind: attempt.outcome), \(bind: attempt.resolution), \(bind: attempt.confirmSent),
             \(bind: attempt.lookupMisses), \(bind: attempt.sends), \(bind: attempt.detail), \(bind: attempt.createdMs),
             \(bind: attempt.updatedMs), \(bind: attempt.unclearSends), \(bind: attempt.duplicateSeen), \(bind: attempt.confirmSends),
-            \(bind: attempt.lookupFailures), \(bind: attempt.absentSinceMs))
+            \(bind: attempt.lookupFailures), \(bind: attempt.absentSinceMs)
+            """
+        return """
+            INSERT INTO attempts (id, payout_id, provider_id, number, reference, state, provider_payout_id, provider_status,
+            serial_number, outcome, resolution, confirm_sent, lookup_misses, sends, detail, created_ms, updated_ms,
+            unclear_sends, duplicate_seen, confirm_sends, lookup_failures, absent_since_ms)
+            """ + (fromWritten ? " SELECT " + values + " FROM written" : " VALUES (" + values + ")") + """
+
             ON CONFLICT (id) DO UPDATE SET payout_id = excluded.payout_id, provider_id = excluded.provider_id,
             number = excluded.number, reference = excluded.reference, state = excluded.state,
             provider_payout_id = excluded.provider_payout_id, provider_status = excluded.provider_status,
@@ -582,6 +630,6 @@ public struct SQLPayoutStore: PayoutStore {
             detail = excluded.detail, created_ms = excluded.created_ms, updated_ms = excluded.updated_ms,
             unclear_sends = excluded.unclear_sends, duplicate_seen = excluded.duplicate_seen, confirm_sends = excluded.confirm_sends,
             lookup_failures = excluded.lookup_failures, absent_since_ms = excluded.absent_since_ms
-            """).run()
+            """
     }
 }
