@@ -109,20 +109,7 @@ struct EndToEndTests {
 
     @Test("status changes reach the merchant's callback_url signed with its callback secret")
     func merchantWebhooks() async throws {
-        let receiver = WebhookReceiver()
-        let port = try await TestGateway.freePort()
-        let router = Router()
-        router.post("/hook") { request, _ -> HTTPResponse.Status in
-            var request = request
-            let body = try await request.collectBody(upTo: 1 << 20)
-            receiver.record(signature: request.headers[.init("X-Signature")!] ?? "", body: Data(body.readableBytesView))
-            return .ok
-        }
-        let hookApp = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestGateway.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let serviceGroup = ServiceGroup(configuration: .init(services: [hookApp], logger: TestGateway.logger))
-            group.addTask { try await serviceGroup.run() }
-            try await Task.sleep(for: .milliseconds(200))
+        try await WebhookReceiver.serving(label: { $0.headers[.init("X-Signature")!] ?? "" }) { receiver, port in
             try await TestGateway.withGateway(try await TestGateway.configuration()) { _, client in
                 let created = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(reference: "hook-1", autoProcess: true, callback: "http://127.0.0.1:\(port)/hook"))
                 let id = try #require(created.json["data"]?["id"]?.stringValue)
@@ -135,8 +122,6 @@ struct EndToEndTests {
                 let logs = try await client.get("/api/payout-invoices/\(id)").json["data"]?["attributes"]?["callback_logs"]?.arrayValue ?? []
                 #expect(logs.contains { $0["state"] == "delivered" && $0["response_code"] == 200 })
             }
-            await serviceGroup.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 }
@@ -150,5 +135,35 @@ final class WebhookReceiver: Sendable {
     var deliveries: [Delivery] { state.withLock { $0 } }
     var statuses: [String] {
         deliveries.compactMap { try? JSONDecoder().decode(JSONValue.self, from: $0.body)["data"]?["attributes"]?["status"]?.stringValue }
+    }
+
+    /// A merchant's webhook endpoint (`POST /hook` answering 200) on a loopback port while `body` runs; each delivery
+    /// is recorded with `label(request)` (a signature header, the authority it was sent to).
+    static func serving(label: @escaping @Sendable (Request) -> String,
+                        _ body: @Sendable (WebhookReceiver, Int) async throws -> Void) async throws {
+        let receiver = WebhookReceiver()
+        let port = try await TestGateway.freePort()
+        let router = Router()
+        router.post("/hook") { request, _ -> HTTPResponse.Status in
+            var request = request
+            let bytes = try await request.collectBody(upTo: 1 << 20)
+            receiver.record(signature: label(request), body: Data(bytes.readableBytesView))
+            return .ok
+        }
+        let hookApp = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestGateway.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let serviceGroup = ServiceGroup(configuration: .init(services: [hookApp], logger: TestGateway.logger))
+            group.addTask { try await serviceGroup.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            do {
+                try await body(receiver, port)
+            } catch {
+                await serviceGroup.triggerGracefulShutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+            await serviceGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 }

@@ -71,16 +71,6 @@ struct WebhookDestinationTests {
 
     @Test("delivery connects to the address it checked (the name is only asked for); a name resolving inside is refused unsent")
     func pinnedDelivery() async throws {
-        let receiver = WebhookReceiver()
-        let port = try await TestGateway.freePort()
-        let router = Router()
-        router.post("/hook") { request, _ -> HTTPResponse.Status in
-            var request = request
-            let body = try await request.collectBody(upTo: 1 << 20)
-            receiver.record(signature: request.head.authority ?? "", body: Data(body.readableBytesView))
-            return .ok
-        }
-        let hookApp = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestGateway.logger)
         var configuration = try await TestGateway.configuration()
         configuration.engine.webhookAllowedHosts = []
         // hooks.test exists nowhere but in this resolver; 127.0.0.1 counts as public here, 10.x does not.
@@ -88,11 +78,9 @@ struct WebhookDestinationTests {
             name == "hooks.test" ? [IPAddressBytes(literal: "127.0.0.1")!] : name == "inside.test" ? [IPAddressBytes(literal: "10.1.2.3")!] : []
         }
         configuration.engine.webhookAddressRefused = { $0.bytes.first == 10 }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let serviceGroup = ServiceGroup(configuration: .init(services: [hookApp], logger: TestGateway.logger))
-            group.addTask { try await serviceGroup.run() }
-            try await Task.sleep(for: .milliseconds(200))
-            try await TestGateway.withGateway(configuration) { _, client in
+        let gateway = configuration
+        try await WebhookReceiver.serving(label: { $0.head.authority ?? "" }) { receiver, port in
+            try await TestGateway.withGateway(gateway) { _, client in
                 let pinned = try await client.post("/api/payout-invoices", TestGateway.sampleCreate(
                     reference: "pin-1", autoProcess: true, callback: "http://hooks.test:\(port)/hook"))
                 let pinnedID = try #require(pinned.json["data"]?["id"]?.stringValue)
@@ -116,8 +104,6 @@ struct WebhookDestinationTests {
                 #expect(insideLogs.allSatisfy { $0["state"] != "delivered" && $0["response_code"] == .null })
                 #expect(receiver.deliveries.allSatisfy { !$0.signature.hasPrefix("inside.test") })
             }
-            await serviceGroup.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 }
