@@ -239,7 +239,7 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func claimPayout(id: String, owner: String, nowMs: Int64, leaseMs: Int64) async throws -> PayoutRecord? {
-        try await backend.transaction { db in
+        try await backend.statement { db in
             try await db.raw("""
                 UPDATE payouts SET lease_owner = \(bind: owner), lease_until = \(bind: nowMs + leaseMs), lease_token = lease_token + 1
                 WHERE id = \(bind: id) AND (lease_until IS NULL OR lease_until < \(bind: nowMs))
@@ -249,7 +249,7 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func renewLease(payoutId: String, owner: String, token: Int64, untilMs: Int64) async throws -> Bool {
-        try await backend.transaction { db in
+        try await backend.statement { db in
             try await db.raw("""
                 UPDATE payouts SET lease_until = \(bind: untilMs)
                 WHERE id = \(bind: payoutId) AND lease_owner = \(bind: owner) AND lease_token = \(bind: token)
@@ -259,7 +259,7 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func releaseLease(payoutId: String, owner: String, token: Int64, nextActionAt: Int64) async throws {
-        try await backend.transaction { db in
+        try await backend.statement { db in
             try await Self.release(payoutId, token: token, owner: owner, nextActionAt: nextActionAt, on: db)
         }
     }
@@ -383,7 +383,7 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func nudge(payoutId: String, atMs: Int64) async throws {
-        try await backend.transaction { db in
+        try await backend.statement { db in
             // nudge_ms survives a step that is running now: its commit re-applies it (see commit).
             try await db.raw("""
                 UPDATE payouts SET nudge_ms = \(bind: atMs),
@@ -477,7 +477,7 @@ public struct SQLPayoutStore: PayoutStore {
         let skipLocked = backend.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         let excluded: [any Encodable & Sendable] = excludingMerchants
         let merchants: SQLQueryString = excluded.isEmpty ? "" : "AND w.merchant_id NOT IN (\(binds: excluded))"
-        return try await backend.transaction { db in
+        return try await backend.statement { db in
             // Per payout, only the oldest pending webhook is delivered: a newer status never overtakes an older one.
             // Claiming pushes next_attempt_at forward: a crashed sender's webhook becomes due again after the lease.
             try await db.raw("""
@@ -506,7 +506,7 @@ public struct SQLPayoutStore: PayoutStore {
     public func recordWebhookAttempt(id: Int64, code: Int64?, error: String?, delivered: Bool, nextAttemptAt: Int64, giveUp: Bool) async throws {
         let state = delivered ? "delivered" : (giveUp ? "failed" : "pending")
         let now = Clock.nowMillis()
-        try await backend.transaction { db in
+        try await backend.statement { db in
             try await db.raw("""
                 UPDATE webhooks SET state = \(bind: state), attempts = attempts + 1, last_code = \(bind: code),
                 last_error = \(bind: error), next_attempt_at = \(bind: nextAttemptAt), updated_ms = \(bind: now)
@@ -542,7 +542,7 @@ public struct SQLPayoutStore: PayoutStore {
     }
 
     public func saveIdempotency(_ record: IdempotencyRecord) async throws {
-        try await backend.transaction { db in
+        try await backend.statement { db in
             try await db.raw("""
                 INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, body, created_ms)
                 VALUES (\(bind: record.merchantId), \(bind: record.key), \(bind: record.requestHash), \(bind: record.statusCode),
