@@ -29,12 +29,12 @@ public struct EngineSettings: Sendable {
     ]
     /// How long an invoice created with `auto_process: false` waits for `/process` before it is `expired`.
     public var invoiceLifetimeMillis: Int64 = 24 * 60 * 60_000
-    /// Payouts stepped at once by one instance (a sliding window: a finished step frees its slot at once). A step
-    /// mostly waits (a provider's answer, a commit's fsync), so the window is wide: at 16 one provider's payouts were
-    /// stepped at 176 a second, at 64 at 284 (BENCHMARKS.md).
-    public var concurrency: Int = 64
+    /// Payouts stepped at once by one instance (a sliding window: a finished step frees its slot at once). Wider
+    /// drains a backlog without webhooks faster on SQLite, but takes the CPU that creates and webhook deliveries
+    /// share (BENCHMARKS.md, "Engine width"); 16 stays the default.
+    public var concurrency: Int = 16
     /// Payouts stepped at once for one provider, so that one hanging provider cannot hold every worker.
-    public var providerConcurrency: Int = 32
+    public var providerConcurrency: Int = 8
     /// Webhooks delivered at once, and at once to one merchant.
     public var webhookConcurrency: Int = 16
     public var webhookMerchantConcurrency: Int = 4
