@@ -190,6 +190,17 @@ struct InvoiceDocumentTests {
         }
     }
 
+    @Test("the writer puts separators where due, whatever the keys' length")
+    func writerSeparators() throws {
+        var json = JSONWriter()
+        json.object { json in
+            json.key("a"); json.integer(-7)
+            json.key("bb"); json.array { json in json.null(); json.bool(true); json.money(5, exponent: 2); json.object { _ in } }
+            json.key("é"); json.string("x\"y")
+        }
+        #expect(String(decoding: json.bytes, as: UTF8.self) == #"{"a":-7,"bb":[null,true,0.05,{}],"é":"x\"y"}"#)
+    }
+
     @Test("an invoice document carries every stored column: amounts by the currency's exponent, stored JSON as stored")
     func invoiceDocumentValues() throws {
         let payouts = Self.documentPayouts()
