@@ -19,21 +19,20 @@ public struct JSONWriter {
 
     /// `{`, then `members`, then `}`.
     public mutating func object(_ members: (inout JSONWriter) -> Void) {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
-        members(&self)
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
+        container(UInt8(ascii: "{"), members, UInt8(ascii: "}"))
     }
 
     /// `[`, then `elements`, then `]`.
     public mutating func array(_ elements: (inout JSONWriter) -> Void) {
+        container(UInt8(ascii: "["), elements, UInt8(ascii: "]"))
+    }
+
+    private mutating func container(_ open: UInt8, _ contents: (inout JSONWriter) -> Void, _ close: UInt8) {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        bytes.append(open)
         needsComma = false
-        elements(&self)
-        bytes.append(UInt8(ascii: "]"))
+        contents(&self)
+        bytes.append(close)
         needsComma = true
     }
 
